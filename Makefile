@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# wasmpool: striped guard-page memory pools for WebAssembly runtimes.
+#
+#   make                  module (if KDIR exists), library, CLI, selftests
+#   make modules KDIR=…   the module against any kernel build tree
+#   make check            everything, proven in QEMU on Debian's 6.1 and 6.12
+#   make demo             boot a VM with the module loaded and show it working
+#   make install          library, CLI and headers (PREFIX, DESTDIR)
+#   make modules_install  the module into /lib/modules/$(KERNELRELEASE)
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+top := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+
+all: lib selftests
+ifneq ($(wildcard $(KDIR)/Makefile),)
+all: modules
+else
+all: no-kdir
+no-kdir:
+	@echo "note: no kernel build tree at $(KDIR): module not built;" \
+	      "use 'make modules KDIR=/path/to/build' (make check builds it for 6.1 and 6.12)"
+endif
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(top) modules
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(top) modules_install
+
+lib:
+	$(MAKE) -C lib
+
+selftests:
+	$(MAKE) -C selftests OUTPUT=$(top)/build/selftests
+
+install:
+	$(MAKE) -C lib install
+
+check:
+	$(top)/scripts/check.sh
+
+demo:
+	$(top)/scripts/check.sh --demo
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(top) clean 2>/dev/null
+	$(MAKE) -C lib clean
+	rm -rf build
+
+.PHONY: all no-kdir modules modules_install lib selftests install check demo clean

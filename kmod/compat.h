@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Every difference between the kernels wasmpool supports (Debian 12's 6.1 and
+ * 6.12) lives here, as feature macros and small inline wrappers. No other
+ * file of the module tests the kernel version.
+ *
+ * The version is spelled through LINUX_VERSION_MAJOR/PATCHLEVEL (linux/version.h
+ * has both since 5.16): this is an out-of-tree module, and checkpatch's advice
+ * against version tests is meant for code merged into one kernel.
+ *
+ * Copyright (C) 2026 The wasmpool developers
+ */
+#ifndef _WASMPOOL_COMPAT_H
+#define _WASMPOOL_COMPAT_H
+
+#include <linux/mm.h>
+#include <linux/version.h>
+
+/* True when the kernel being built against is at least @major.@minor. */
+#define WP_KERNEL_AT_LEAST(major, minor)				\
+	(KERNEL_VERSION(LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL, 0) >= \
+	 KERNEL_VERSION(major, minor, 0))
+
+#if !WP_KERNEL_AT_LEAST(6, 1)
+#error "wasmpool needs Linux 6.1 or later"
+#endif
+
+/*
+ * Since 6.3 vma->vm_flags is const and changes go through vm_flags_set() and
+ * vm_flags_clear(), which also assert the mmap_lock. Never use vm_flags_mod()
+ * for the protection-key bits: it sets before it clears.
+ */
+#if WP_KERNEL_AT_LEAST(6, 3)
+static inline void wp_vm_flags_set(struct vm_area_struct *vma,
+				   vm_flags_t flags)
+{
+	vm_flags_set(vma, flags);
+}
+
+static inline void wp_vm_flags_clear(struct vm_area_struct *vma,
+				     vm_flags_t flags)
+{
+	vm_flags_clear(vma, flags);
+}
+#else
+static inline void wp_vm_flags_set(struct vm_area_struct *vma,
+				   vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void wp_vm_flags_clear(struct vm_area_struct *vma,
+				     vm_flags_t flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#endif
+
+#endif /* _WASMPOOL_COMPAT_H */

@@ -1,0 +1,151 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# `make check`: install what is missing, run the static checks, build the
+# module for every test kernel (W=1 and sparse must be silent), build the
+# library and the selftests, boot each kernel in QEMU and run the selftests
+# there, then print per-kernel results and one last line
+# "N passed, N failed[, N skipped]". Exit status 1 on any failure.
+#
+# `make demo` (--demo): build, then boot the newest kernel with the module
+# loaded and show it working.
+#
+# Environment: WASMPOOL_KERNELS="rel ..." overrides the kernels;
+# WASMPOOL_VM_ACCEL=kvm|tcg skips the KVM probe.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+mode=check
+[ "${1:-}" = --demo ] && mode=demo
+
+logs=$top/build/logs
+t0=$(date +%s)
+passed=0
+failed=0
+skipped=0
+summary=()
+
+ok() { echo "ok - $*"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
+die() { echo "check: $*" >&2; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+
+# Show the lines of a log that matter, indented.
+show() { grep -E "$2" "$1" | head -n 20 | sed 's/^/    /'; }
+
+"$top/scripts/deps.sh" || die "cannot install the packages make check needs"
+"$top/scripts/extract-source.sh" || die "cannot extract the kselftest headers and checkpatch"
+mapfile -t kernels < <("$top/scripts/kernels.sh") || die "no test kernels"
+[ ${#kernels[@]} -gt 0 ] || die "no test kernels"
+mkdir -p "$logs"
+
+# --- userspace ----------------------------------------------------------------
+echo "== userspace: library, CLI, selftests"
+if make -s -C lib all wasmpool-static > "$logs/lib.log" 2>&1; then
+	ok "build: libwasmpool and the CLI (-Wall -Wextra -Werror)"
+else
+	show "$logs/lib.log" .
+	not_ok "build: libwasmpool and the CLI (-Wall -Wextra -Werror)"
+fi
+rm -rf build/selftests
+mkdir -p build/vm
+if make -s -C selftests OUTPUT="$top/build/selftests" > "$logs/selftests.log" 2>&1 &&
+   gcc -O2 -Wall -Wextra -Werror -static -o build/vm/guest-exit vm/guest-exit.c \
+	>> "$logs/selftests.log" 2>&1; then
+	ok "build: selftests and VM helpers"
+else
+	show "$logs/selftests.log" .
+	not_ok "build: selftests and VM helpers"
+fi
+
+# --- the module ---------------------------------------------------------------
+if [ $mode = check ]; then
+	echo "== static checks"
+	if perl build/linux-source/scripts/checkpatch.pl --no-tree --strict -q \
+		--ignore FILE_PATH_CHANGES -f kmod/*.[ch] uapi/linux/wasmpool.h \
+		> "$logs/checkpatch.log" 2>&1; then
+		ok "checkpatch --strict: kmod/ and uapi/"
+	else
+		show "$logs/checkpatch.log" .
+		not_ok "checkpatch --strict: kmod/ and uapi/"
+	fi
+fi
+
+for k in "${kernels[@]}"; do
+	echo "== module for $k"
+	kdir=/lib/modules/$k/build
+	b=$top/build/kmod/$k
+	rm -rf "$b"
+	mkdir -p "$b"
+	cp -a Kbuild kmod uapi "$b/"
+	if ! make -C "$kdir" M="$b" W=1 modules > "$logs/build-$k.log" 2>&1; then
+		show "$logs/build-$k.log" 'error|warning|Error'
+		not_ok "build $k"
+		continue
+	fi
+	if grep -Eq 'warning:|WARNING:' "$logs/build-$k.log"; then
+		show "$logs/build-$k.log" 'warning:|WARNING:'
+		not_ok "build $k with W=1: warning-free"
+	else
+		ok "build $k with W=1: warning-free"
+	fi
+	[ $mode = check ] || continue
+	# C=2 checks every source again, without rebuilding.
+	make -C "$kdir" M="$b" C=2 CHECK=sparse modules > "$logs/sparse-$k.log" 2>&1
+	if ! grep -q ' CHECK ' "$logs/sparse-$k.log"; then
+		not_ok "sparse $k: sparse did not run"
+	elif grep -Eq 'warning:|error:' "$logs/sparse-$k.log"; then
+		show "$logs/sparse-$k.log" 'warning:|error:'
+		not_ok "sparse $k: clean"
+	else
+		ok "sparse $k: clean"
+	fi
+done
+
+# --- the VMs ------------------------------------------------------------------
+vm() { # kernel cpu [run.sh options]
+	local k=$1 cpu=$2 line p f s secs
+	shift 2
+	if [ ! -f "$top/build/kmod/$k/kmod/wasmpool.ko" ]; then
+		not_ok "$k ($cpu): module not built, VM not run"
+		return
+	fi
+	"$top/vm/run.sh" --cpu "$cpu" "$@" "$k" | tee "$logs/vm-$k-$cpu.log"
+	line=$(grep '^vm-result:' "$logs/vm-$k-$cpu.log")
+	read -r _ _ _ p f s secs <<< "$line"
+	p=${p#passed=}; f=${f#failed=}; s=${s#skipped=}; secs=${secs#seconds=}
+	if [ -z "$p" ]; then
+		not_ok "$k ($cpu): the VM runner failed"
+		return
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+	summary+=("$(printf '%-24s cpu %-7s %3d passed, %d failed, %d skipped, boot %s s' \
+		"$k" "$cpu" "$p" "$f" "$s" "$secs")")
+}
+
+if [ $mode = demo ]; then
+	vm "${kernels[-1]}" max --demo
+	exit $((failed > 0))
+fi
+
+for k in "${kernels[@]}"; do
+	vm "$k" max
+done
+# Once more on a CPU model without protection keys: the no-MPK paths.
+for k in "${kernels[@]}"; do
+	vm "$k" qemu64
+done
+
+echo "== summary"
+for l in "${summary[@]}"; do
+	echo "  $l"
+done
+echo "  make check took $(($(date +%s) - t0)) s"
+if [ $skipped -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ $failed -eq 0 ]

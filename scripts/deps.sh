@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Install, from Debian's packages, everything `make check` needs: QEMU,
+# busybox, the headers and images of Debian 12's current 6.1 and 6.12 kernels
+# (resolved through the meta packages, never pinned here), the kernel source
+# packages (kselftest headers, checkpatch) and sparse.
+#
+# Installs only what is missing; with everything present it needs no network.
+# Usage: scripts/deps.sh [--check]   (--check: report what is missing, exit 1)
+set -euo pipefail
+
+# Meta packages that name the current kernel ABI of each series.
+metas=(linux-headers-amd64 linux-image-amd64
+       linux-headers-6.12-amd64 linux-image-6.12-amd64)
+tools=(build-essential qemu-system-x86 busybox-static cpio gzip xz-utils
+       kmod perl sparse linux-source-6.1 linux-source-6.12)
+
+installed() {
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+}
+
+# The package a meta package points at (its first dependency).
+meta_target() {
+	dpkg-query -W -f='${Depends}' "$1" 2>/dev/null | sed 's/[ ,(].*//'
+}
+
+missing=()
+for p in "${tools[@]}" "${metas[@]}"; do
+	installed "$p" || missing+=("$p")
+done
+# A meta package may be present while what it points at was removed.
+for m in "${metas[@]}"; do
+	installed "$m" || continue
+	t=$(meta_target "$m")
+	[ -n "$t" ] && ! installed "$t" && missing+=("$t")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "${1:-}" = --check ]; then
+	echo "missing packages: ${missing[*]}" >&2
+	exit 1
+fi
+
+sudo=
+if [ "$(id -u)" -ne 0 ]; then
+	sudo=sudo
+fi
+echo "wasmpool: installing from Debian's packages (--no-install-recommends):"
+echo "  ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,163 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Boot one Debian kernel in QEMU with the wasmpool module and the selftests
+# in an initramfs, collect the TAP from the serial console and the exit
+# status from isa-debug-exit, and judge the run.
+#
+# Usage: vm/run.sh [--cpu MODEL] [--tests "prog ..."] [--smp N] [--demo] REL
+#   --demo: run vm/demo.sh (the runtime-shaped demo) instead of the selftests
+#
+# Needs (built by `make check` or `make vm`): build/kmod/REL/kmod/wasmpool.ko,
+# build/selftests/*, build/vm/guest-exit. Writes build/vm/REL[-cpu]/console.log
+# and prints one line "vm-result: REL CPU passed=N failed=N skipped=N".
+#
+# Environment: WASMPOOL_VM_ACCEL=kvm|tcg skips the KVM probe;
+# WASMPOOL_VM_TIMEOUT (seconds, default 900) bounds the whole boot.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cpu=max
+smp=2
+tests=
+run=tests
+while [ $# -gt 1 ]; do
+	case "$1" in
+	--demo) run=demo; shift ;;
+	--cpu) cpu=$2; shift 2 ;;
+	--tests) tests=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+rel=${1:?usage: vm/run.sh [--cpu MODEL] [--tests LIST] KERNEL_RELEASE}
+
+kernel=/boot/vmlinuz-$rel
+ko=$top/build/kmod/$rel/kmod/wasmpool.ko
+out=$top/build/vm/$rel-$cpu-$run
+for f in "$kernel" "$ko" "$top/build/vm/guest-exit" "$top/lib/wasmpool-static" \
+	/bin/busybox; do
+	[ -r "$f" ] || { echo "run.sh: missing $f" >&2; exit 2; }
+done
+
+# --- initramfs -------------------------------------------------------------
+mkinitramfs() { # dir init-script
+	local root=$1/root
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
+	cp /bin/busybox "$root/bin/busybox"
+	cp "$top/build/vm/guest-exit" "$root/bin/guest-exit"
+	cp "$top/lib/wasmpool-static" "$root/bin/wasmpool"
+	cp "$top/vm/demo.sh" "$root/bin/demo"
+	cp "$2" "$root/init"
+	chmod 755 "$root/init"
+}
+cpio_pack() { # dir
+	(cd "$1/root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$1/initramfs.cpio.gz"
+}
+
+# --- accelerator -------------------------------------------------------------
+qemu_base() {
+	echo qemu-system-x86_64 -m 2048 -smp "$smp" -nographic -no-reboot \
+		-monitor none -serial stdio \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04
+}
+
+probe_kvm() {
+	local dir=$top/build/vm/kvm-probe status
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	mkdir -p "$dir"
+	printf '#!/bin/busybox sh\n/bin/guest-exit 5\n' > "$dir/init.sh"
+	mkinitramfs "$dir" "$dir/init.sh"
+	cpio_pack "$dir"
+	# In a command substitution, so that the report of a QEMU abort
+	# (KVM refusing this guest) goes to /dev/null, not to our terminal.
+	status=$( { timeout 20 $(qemu_base) -accel kvm -cpu host \
+		-kernel "$kernel" -initrd "$dir/initramfs.cpio.gz" \
+		-append "console=ttyS0 panic=-1 quiet" \
+		< /dev/null > "$dir/console.log" 2>&1; echo $?; } 2>/dev/null)
+	[ $status -eq 11 ]	# 5 * 2 + 1: the guest reached userspace
+}
+
+accel=${WASMPOOL_VM_ACCEL:-}
+if [ -z "$accel" ]; then
+	cache=$top/build/vm/accel-$(uname -r)-$rel
+	if [ -f "$cache" ]; then
+		accel=$(cat "$cache")
+	else
+		if probe_kvm; then accel=kvm; else accel=tcg; fi
+		mkdir -p "$top/build/vm"
+		echo "$accel" > "$cache"
+	fi
+fi
+case "$accel" in
+kvm) accel_args=(-accel kvm -cpu "$([ "$cpu" = max ] && echo host || echo "$cpu")") ;;
+tcg) accel_args=(-accel tcg -cpu "$cpu") ;;
+*) echo "run.sh: WASMPOOL_VM_ACCEL must be kvm or tcg" >&2; exit 2 ;;
+esac
+
+# --- the test VM -------------------------------------------------------------
+mkdir -p "$out"
+mkinitramfs "$out" "$top/vm/init"
+cp "$ko" "$out/root/wasmpool.ko"
+list=
+for t in "$top"/build/selftests/*; do
+	[ -x "$t" ] && [ -f "$t" ] || continue
+	cp "$t" "$out/root/tests/"
+	list="$list ${t##*/}"
+done
+cp "$top/selftests/run_tests.sh" "$top/selftests/settings" "$out/root/tests/"
+echo ${tests:-$list} > "$out/root/tests/list"
+cpio_pack "$out"
+
+echo "=== $rel (cpu $cpu, $accel, $smp vCPUs) ==="
+start=$(date +%s.%N)
+set +e
+timeout "${WASMPOOL_VM_TIMEOUT:-900}" $(qemu_base) "${accel_args[@]}" \
+	-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
+	-append "console=ttyS0 panic=-1 loglevel=4 wasmpool.run=$run" \
+	< /dev/null > "$out/console.raw" 2>&1
+status=$?
+set -e
+end=$(date +%s.%N)
+
+# Strip carriage returns and the firmware's terminal escape codes.
+tr -d '\r' < "$out/console.raw" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[c()][0-9A-Za-z]\{0,1\}//g' \
+	> "$out/console.log"
+sed -n '/wasmpool-vm: kernel/,$p' "$out/console.log"
+
+# Count: selftest cases ("# ok N name"), per-program verdicts ("ok N
+# selftests: ..."; exit status and kernel log), and the VM's own checks.
+read -r passed failed skipped < <(awk '
+	/^# ok [0-9]+ / || /^ok [0-9]+ selftests: / || /^wasmpool-vm: ok / {
+		if ($0 ~ /# SKIP/) s++; else p++; next }
+	/^# not ok [0-9]+ / || /^not ok [0-9]+ selftests: / || /^wasmpool-vm: not ok / { f++ }
+	END { print p + 0, f + 0, s + 0 }' "$out/console.log")
+
+problems=()
+if ! grep -q '^wasmpool-vm: done' "$out/console.log"; then
+	problems+=("the VM did not finish (hang, panic or crash)")
+fi
+if [ $status -eq 124 ]; then
+	problems+=("timed out after ${WASMPOOL_VM_TIMEOUT:-900} s")
+elif [ $status -ne 1 ] && [ $status -ne 3 ]; then
+	problems+=("QEMU exit status $status: no isa-debug-exit status (panic or crash)")
+fi
+if [ $status -eq 3 ] && [ "$failed" -eq 0 ]; then
+	problems+=("the guest reported failure but no failed test was seen")
+fi
+if grep -Eq 'Kernel panic|BUG:|Oops|general protection fault|WARNING:' "$out/console.log"; then
+	grep -E 'Kernel panic|BUG:|Oops|general protection fault|WARNING:' "$out/console.log" | head -5 | sed 's/^/  console: /'
+	problems+=("the console shows a kernel error")
+fi
+if [ "$passed" -eq 0 ]; then
+	problems+=("no test passed")
+fi
+for p in "${problems[@]}"; do
+	echo "not ok - $rel: $p"
+	failed=$((failed + 1))
+done
+
+printf 'vm-result: %s %s passed=%d failed=%d skipped=%d seconds=%.1f\n' \
+	"$rel" "$cpu" "$passed" "$failed" "$skipped" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
+[ "$failed" -eq 0 ]
