@@ -24,11 +24,13 @@
 #include <linux/wasmpool.h>
 
 #include "compat.h"
+#include "layout.h"
 #include "pkeys.h"
 
 /* One buffer large enough for the structure of any command. */
 union wp_ucmd_buffer {
 	struct wasmpool_info info;
+	struct wasmpool_layout_cmd layout;
 };
 
 /**
@@ -44,6 +46,7 @@ struct wp_ioctl_op {
 };
 
 static int wp_cmd_info(struct file *filp, void *ucmd);
+static int wp_cmd_layout(struct file *filp, void *ucmd);
 
 #define WP_IOCTL_OP(_nr, _fn, _struct, _last)				\
 	[(_nr) - WASMPOOL_CMD_BASE] = {					\
@@ -57,6 +60,8 @@ static int wp_cmd_info(struct file *filp, void *ucmd);
 static const struct wp_ioctl_op wp_ioctl_ops[] = {
 	WP_IOCTL_OP(WASMPOOL_CMD_INFO, wp_cmd_info, struct wasmpool_info,
 		    __reserved),
+	WP_IOCTL_OP(WASMPOOL_CMD_LAYOUT, wp_cmd_layout,
+		    struct wasmpool_layout_cmd, layout),
 };
 
 static_assert(ARRAY_SIZE(wp_ioctl_ops) == WASMPOOL_CMD_END - WASMPOOL_CMD_BASE);
@@ -88,6 +93,11 @@ static int wp_cmd_info(struct file *filp, void *ucmd)
 	info->pkeys_free = wp_pkeys_free(current->mm);
 	info->ioctl_mask = wp_ioctl_mask();
 	return 0;
+}
+
+static int wp_cmd_layout(struct file *filp, void *ucmd)
+{
+	return wp_layout_cmd(ucmd);
 }
 
 static long wp_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)

@@ -58,6 +58,36 @@ else
 	not_ok "build: selftests and VM helpers"
 fi
 
+# Add the TAP results ("ok N - ..." / "not ok N - ...") of a log to the
+# totals; a run that exited non-zero without a failed line counts as one.
+count_tap() { # log exit-status what
+	local p f s
+	p=$(grep -Ec '^ok [0-9]+ ' "$1" | head -n 1)
+	s=$(grep -Ec '^ok [0-9]+ .*# SKIP' "$1" | head -n 1)
+	f=$(grep -Ec '^not ok [0-9]+ ' "$1" | head -n 1)
+	grep -E '^(not )?ok [0-9]+ ' "$1" | sed 's/^/  /'
+	grep -E '^not ok|^#' "$1" | head -n 20 | sed 's/^/    /' >&2
+	passed=$((passed + p - s))
+	skipped=$((skipped + s))
+	failed=$((failed + f))
+	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
+		not_ok "$3 exited with status $2"
+	fi
+}
+
+if [ $mode = check ]; then
+	echo "== userspace tests (ASan/UBSan), CLI, fuzzing"
+	make -s -C lib test > "$logs/lib-test.log" 2>&1
+	count_tap "$logs/lib-test.log" $? "the userspace tests"
+	if make -s -C lib fuzz FUZZ_SECONDS="${WASMPOOL_FUZZ_SECONDS:-15}" \
+		> "$logs/fuzz.log" 2>&1; then
+		ok "fuzz: layout for ${WASMPOOL_FUZZ_SECONDS:-15} s, $(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/fuzz.log") inputs, no finding"
+	else
+		tail -n 20 "$logs/fuzz.log" | sed 's/^/    /'
+		not_ok "fuzz: layout (reproducer in lib/crash-*)"
+	fi
+fi
+
 # --- the module ---------------------------------------------------------------
 if [ $mode = check ]; then
 	echo "== static checks"

@@ -13,7 +13,7 @@ set -euo pipefail
 # Meta packages that name the current kernel ABI of each series.
 metas=(linux-headers-amd64 linux-image-amd64
        linux-headers-6.12-amd64 linux-image-6.12-amd64)
-tools=(build-essential qemu-system-x86 busybox-static cpio gzip xz-utils
+tools=(build-essential clang libclang-rt-14-dev qemu-system-x86 busybox-static cpio gzip xz-utils
        kmod perl sparse linux-source-6.1 linux-source-6.12)
 
 installed() {

@@ -2,21 +2,31 @@
 /*
  * wasmpool: the admin CLI for /dev/wasmpool.
  *
+ *   wasmpool info                       what the module and the CPU support
+ *   wasmpool layout [OPTIONS]           the slab layout of a configuration
+ *   wasmpool layout --batch             one layout per stdin line
+ *
  * Exit codes (stable): 0 success, 1 the operation failed, 2 usage error,
  * 3 the device is missing (module not loaded) or not accessible.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
 #include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "layout.h"
 #include "wasmpool.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_NODEV = 3 };
 
 static const char *const cmd_names[] = {
 	[WASMPOOL_CMD_INFO - WASMPOOL_CMD_BASE] = "info",
+	[WASMPOOL_CMD_LAYOUT - WASMPOOL_CMD_BASE] = "layout",
 };
 
 static void usage(FILE *f)
@@ -25,7 +35,28 @@ static void usage(FILE *f)
 		"Usage: wasmpool COMMAND [OPTIONS]\n"
 		"\n"
 		"Commands:\n"
-		"  info        show what the loaded module and the CPU support\n"
+		"  info            show what the loaded module and the CPU support\n"
+		"  layout          show the slab layout of a pool configuration\n"
+		"\n"
+		"layout options (SIZE takes K, M, G, T suffixes, powers of 1024):\n"
+		"  --max-memory SIZE    largest a linear memory may grow   [4G]\n"
+		"  --reservation SIZE   address space per memory           [4G]\n"
+		"  --guard SIZE         guard region after each memory     [32M]\n"
+		"  --slots N            number of slots                    [1000]\n"
+		"  --pkeys N            protection keys for stripes        [0]\n"
+		"  --guard-before       a guard region before the first slot too\n"
+		"  --json               print JSON instead of key=value lines\n"
+		"  --kernel             ask the loaded module instead of computing here\n"
+		"  --batch              read lines of six integers from stdin:\n"
+		"                         max_memory slots reservation pkeys guard guard_before\n"
+		"                       and print per line:\n"
+		"                         ok slots slot_bytes max_memory pre_guard post_guard stripes total\n"
+		"                       or: err ERRNO_NAME\n"
+		"\n"
+		"Safe settings: a runtime that elides every bounds check of a 32-bit\n"
+		"memory (WAMR with hardware bound checks) needs reservation + guard of\n"
+		"at least 8G; Wasmtime's defaults (4G + 32M guard) rely on explicit\n"
+		"checks for large offsets.\n"
 		"\n"
 		"Options:\n"
 		"  -h, --help     show this help\n"
@@ -33,6 +64,58 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 success, 1 failure, 2 usage error,\n"
 		"3 device missing or not accessible.\n");
+}
+
+static const char *errno_name(int err)
+{
+	switch (err) {
+	case EINVAL: return "EINVAL";
+	case EOVERFLOW: return "EOVERFLOW";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case ENOTTY: return "ENOTTY";
+	case EFAULT: return "EFAULT";
+	case E2BIG: return "E2BIG";
+	case ENOMEM: return "ENOMEM";
+	default: return "EUNKNOWN";
+	}
+}
+
+/*
+ * Parse a size: decimal (or 0x hex) digits, an optional K/M/G/T/P/E suffix
+ * (powers of 1024; "KiB", "KB" and "k" are accepted). Returns 0 or -EINVAL /
+ * -ERANGE.
+ */
+static int parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGTPE";
+	unsigned long long v;
+	const char *u;
+	char *end;
+	int shift = 0;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (end == s)
+		return -EINVAL;
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end) {
+		u = strchr(units, end[0] >= 'a' ? end[0] - 'a' + 'A' : end[0]);
+		if (!u)
+			return -EINVAL;
+		shift = 10 * (int)(u - units + 1);
+		end++;
+		if (!strcmp(end, "iB") || !strcmp(end, "B"))
+			end += strlen(end);
+		if (*end)
+			return -EINVAL;
+	}
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
 }
 
 static int open_device(void)
@@ -49,6 +132,7 @@ static int open_device(void)
 static int cmd_info(void)
 {
 	struct wasmpool_info info;
+	const char *sep = "";
 	unsigned int i;
 	int fd, ret;
 
@@ -56,6 +140,7 @@ static int cmd_info(void)
 	if (fd < 0)
 		return EXIT_NODEV;
 	ret = wasmpool_info(fd, &info);
+	close(fd);
 	if (ret < 0) {
 		fprintf(stderr, "wasmpool: info: %s\n", strerror(-ret));
 		return EXIT_FAILED;
@@ -71,13 +156,224 @@ static int cmd_info(void)
 		if (!(info.ioctl_mask & (1ULL << i)))
 			continue;
 		if (i < sizeof(cmd_names) / sizeof(cmd_names[0]) && cmd_names[i])
-			printf("%s%s", cmd_names[i],
-			       info.ioctl_mask >> i > 1 ? "," : "");
+			printf("%s%s", sep, cmd_names[i]);
 		else
-			printf("cmd%#x%s", WASMPOOL_CMD_BASE + i,
-			       info.ioctl_mask >> i > 1 ? "," : "");
+			printf("%scmd%#x", sep, WASMPOOL_CMD_BASE + i);
+		sep = ",";
 	}
 	printf("\n");
+	return EXIT_OK;
+}
+
+/* One batch line: six unsigned integers separated by blanks. */
+static int parse_batch_line(char *line, uint64_t v[6])
+{
+	char *p = line, *end;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		errno = 0;
+		v[i] = strtoull(p, &end, 10);
+		if (errno == ERANGE)
+			return -ERANGE;
+		p = end;
+	}
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return *p ? -EINVAL : 0;
+}
+
+static int layout_batch(void)
+{
+	static char outbuf[1 << 16];
+	unsigned long lineno = 0, bad = 0;
+	char line[512];
+
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	while (fgets(line, sizeof(line), stdin)) {
+		struct wp_layout_in in;
+		struct wp_layout l;
+		uint64_t v[6];
+		int ret;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(stdin)) {
+			int c;
+
+			while ((c = getchar()) != EOF && c != '\n')
+				;
+			ret = -EINVAL;
+		} else {
+			ret = parse_batch_line(line, v);
+		}
+		if (ret) {
+			if (bad++ < 10)
+				fprintf(stderr, "wasmpool: layout --batch: line %lu: expected six unsigned 64-bit integers\n",
+					lineno);
+			fputs("err EINVAL\n", stdout);
+			continue;
+		}
+		in.max_memory_bytes = v[0];
+		in.num_slots = v[1];
+		in.reservation_bytes = v[2];
+		in.num_pkeys = v[3];
+		in.guard_bytes = v[4];
+		in.guard_before_slots = v[5];
+		ret = wp_layout_compute(&in, &l);
+		if (ret) {
+			printf("err %s\n", errno_name(-ret));
+			continue;
+		}
+		printf("ok %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+		       " %" PRIu64 " %" PRIu64 "\n",
+		       (uint64_t)l.num_slots, (uint64_t)l.slot_bytes,
+		       (uint64_t)l.max_memory_bytes, (uint64_t)l.pre_slab_guard_bytes,
+		       (uint64_t)l.post_slab_guard_bytes, (uint64_t)l.num_stripes,
+		       (uint64_t)l.total_bytes);
+	}
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "wasmpool: layout --batch: write error\n");
+		return EXIT_FAILED;
+	}
+	if (bad)
+		fprintf(stderr, "wasmpool: layout --batch: %lu malformed line(s)\n", bad);
+	return bad ? EXIT_FAILED : EXIT_OK;
+}
+
+static void print_layout(const struct wasmpool_layout *l, int json)
+{
+	static const char *const names[] = {
+		"num_slots", "slot_bytes", "max_memory_bytes",
+		"pre_slab_guard_bytes", "post_slab_guard_bytes", "num_stripes",
+		"stripe_stride_bytes", "total_bytes",
+	};
+	const uint64_t v[] = {
+		l->num_slots, l->slot_bytes, l->max_memory_bytes,
+		l->pre_slab_guard_bytes, l->post_slab_guard_bytes, l->num_stripes,
+		l->stripe_stride_bytes, l->total_bytes,
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (json)
+			printf("%s\"%s\": %" PRIu64, i ? ", " : "{", names[i], v[i]);
+		else
+			printf("%s=%" PRIu64 "\n", names[i], v[i]);
+	}
+	if (json)
+		printf("}\n");
+}
+
+static int cmd_layout(int argc, char **argv)
+{
+	enum { O_MAX = 256, O_RES, O_GUARD, O_SLOTS, O_PKEYS, O_BEFORE, O_JSON,
+	       O_KERNEL, O_BATCH };
+	static const struct option opts[] = {
+		{ "max-memory", required_argument, NULL, O_MAX },
+		{ "reservation", required_argument, NULL, O_RES },
+		{ "guard", required_argument, NULL, O_GUARD },
+		{ "slots", required_argument, NULL, O_SLOTS },
+		{ "pkeys", required_argument, NULL, O_PKEYS },
+		{ "guard-before", no_argument, NULL, O_BEFORE },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "kernel", no_argument, NULL, O_KERNEL },
+		{ "batch", no_argument, NULL, O_BATCH },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wasmpool_layout_cmd cmd = {
+		.size = sizeof(cmd),
+		.max_memory_bytes = 4ULL << 30,
+		.reservation_bytes = 4ULL << 30,
+		.guard_bytes = 32ULL << 20,
+		.num_slots = 1000,
+	};
+	int json = 0, kernel = 0, batch = 0, c, ret;
+	uint64_t v;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_MAX:
+		case O_RES:
+		case O_GUARD:
+		case O_SLOTS:
+		case O_PKEYS:
+			ret = parse_size(optarg, &v);
+			if (ret) {
+				fprintf(stderr, "wasmpool: layout: --%s %s: %s\n",
+					opts[c - O_MAX].name, optarg,
+					ret == -ERANGE ? "too large for 64 bits" :
+					"not a size (digits with an optional K/M/G/T suffix)");
+				return EXIT_USAGE;
+			}
+			if (c == O_MAX)
+				cmd.max_memory_bytes = v;
+			else if (c == O_RES)
+				cmd.reservation_bytes = v;
+			else if (c == O_GUARD)
+				cmd.guard_bytes = v;
+			else if (c == O_SLOTS)
+				cmd.num_slots = v;
+			else if (v > UINT32_MAX) {
+				fprintf(stderr, "wasmpool: layout: --pkeys %s: at most %u\n",
+					optarg, UINT32_MAX);
+				return EXIT_USAGE;
+			} else {
+				cmd.num_pkeys = (uint32_t)v;
+			}
+			break;
+		case O_BEFORE:
+			cmd.flags |= WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS;
+			break;
+		case O_JSON:
+			json = 1;
+			break;
+		case O_KERNEL:
+			kernel = 1;
+			break;
+		case O_BATCH:
+			batch = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "wasmpool: layout: unexpected argument %s\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (batch)
+		return layout_batch();
+
+	if (kernel) {
+		int fd = open_device();
+
+		if (fd < 0)
+			return EXIT_NODEV;
+		ret = wasmpool_layout_query(fd, &cmd);
+		close(fd);
+	} else {
+		ret = wasmpool_layout_calc(&cmd);
+	}
+	if (ret == -EINVAL) {
+		fprintf(stderr, "wasmpool: layout: max memory (%llu) is larger than the reservation (%llu): EINVAL\n",
+			(unsigned long long)cmd.max_memory_bytes,
+			(unsigned long long)cmd.reservation_bytes);
+		return EXIT_FAILED;
+	} else if (ret) {
+		fprintf(stderr, "wasmpool: layout: %s (%s)\n",
+			ret == -EOVERFLOW ? "the layout does not fit in 64 bits" : strerror(-ret),
+			errno_name(-ret));
+		return EXIT_FAILED;
+	}
+	print_layout(&cmd.layout, json);
 	return EXIT_OK;
 }
 
@@ -97,6 +393,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "info") && argc == 2)
 		return cmd_info();
+	if (!strcmp(argv[1], "layout"))
+		return cmd_layout(argc - 1, argv + 1);
 
 	fprintf(stderr, "wasmpool: unknown command or arguments: %s\n", argv[1]);
 	usage(stderr);

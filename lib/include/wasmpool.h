@@ -45,6 +45,27 @@ int wasmpool_open(unsigned int flags);
  */
 int wasmpool_info(int fd, struct wasmpool_info *info);
 
+/**
+ * wasmpool_layout_calc() - compute a slab layout in userspace
+ * @cmd: the configuration (flags, sizes, num_pkeys); its layout is filled
+ *
+ * The same computation, from the same source, as the kernel's
+ * WASMPOOL_IOC_LAYOUT; needs no device. @cmd->size is not used.
+ *
+ * Return: 0, -EINVAL (max memory above the reservation), -EOVERFLOW (a size
+ * does not fit in 64 bits) or -EOPNOTSUPP (unknown flag, reserved field).
+ */
+int wasmpool_layout_calc(struct wasmpool_layout_cmd *cmd);
+
+/**
+ * wasmpool_layout_query() - ask the kernel for a slab layout
+ * @fd: an open file of /dev/wasmpool
+ * @cmd: as for wasmpool_layout_calc(); the library sets its size
+ *
+ * Return: as wasmpool_layout_calc(), or another -errno of the ioctl.
+ */
+int wasmpool_layout_query(int fd, struct wasmpool_layout_cmd *cmd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "layout.h"
 #include "wasmpool.h"
 
 #define STR_(x) #x
@@ -51,4 +52,15 @@ int wasmpool_info(int fd, struct wasmpool_info *info)
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	return wp_ioctl(fd, WASMPOOL_IOC_INFO, info);
+}
+
+int wasmpool_layout_calc(struct wasmpool_layout_cmd *cmd)
+{
+	return wp_layout_cmd(cmd);
+}
+
+int wasmpool_layout_query(int fd, struct wasmpool_layout_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return wp_ioctl(fd, WASMPOOL_IOC_LAYOUT, cmd);
 }

@@ -56,6 +56,7 @@
  * - EOPNOTSUPP: a known field holds a value the kernel understands but does
  *   not support here: an unknown ``flags`` bit, a non-zero ``__reserved``
  *   field, or a feature the CPU or kernel lacks.
+ * - EOVERFLOW: a size computed from the request does not fit in 64 bits.
  *
  * Commands document further errno values where they add any.
  */
@@ -70,6 +71,7 @@
 enum {
 	WASMPOOL_CMD_BASE = 0x80,
 	WASMPOOL_CMD_INFO = WASMPOOL_CMD_BASE,
+	WASMPOOL_CMD_LAYOUT,
 	WASMPOOL_CMD_END,	/* not a command: one past the last */
 };
 
@@ -117,5 +119,87 @@ struct wasmpool_info {
 };
 
 #define WASMPOOL_IOC_INFO	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_INFO)
+
+/**
+ * enum wasmpool_layout_flags - bits of &struct wasmpool_layout_cmd.flags
+ * @WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS: put a guard region of guard_bytes
+ *	before the first slot as well (Wasmtime's guard_before_linear_memory)
+ */
+enum wasmpool_layout_flags {
+	WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS = 1 << 0,
+};
+
+/**
+ * struct wasmpool_layout - the slab layout of a pool
+ * @num_slots: number of slots
+ * @slot_bytes: distance between the starts of two neighbouring slots
+ * @max_memory_bytes: the largest accessible size of a slot (page-rounded)
+ * @pre_slab_guard_bytes: guard region before slot 0
+ * @post_slab_guard_bytes: guard region after the last slot
+ * @total_bytes: size of the whole slab, guard regions included: the length
+ *	a pool's mmap() must have
+ * @stripe_stride_bytes: distance from a slot to the next slot of the same
+ *	stripe (slot_bytes * num_stripes)
+ * @num_stripes: number of protection-key stripes (1: no stripes)
+ * @__reserved: written as 0
+ *
+ * All fields are outputs. Slot ``i`` starts at ``pre_slab_guard_bytes +
+ * i * slot_bytes`` in the mapping and belongs to stripe ``i % num_stripes``.
+ * The algorithm is Wasmtime's pooling allocator's (calculate() in
+ * memory_pool.rs): every input size is rounded up to 4 KiB first; the
+ * "faulting region" of a slot is max(reservation, max memory) + guard; with
+ * stripes, the slots of the other stripes stand in for part of the guard
+ * region, so slot_bytes can shrink to faulting region / num_stripes, but
+ * never below max_memory_bytes; post_slab_guard_bytes is what the last slot
+ * still needs of its faulting region.
+ */
+struct wasmpool_layout {
+	__aligned_u64 num_slots;
+	__aligned_u64 slot_bytes;
+	__aligned_u64 max_memory_bytes;
+	__aligned_u64 pre_slab_guard_bytes;
+	__aligned_u64 post_slab_guard_bytes;
+	__aligned_u64 total_bytes;
+	__aligned_u64 stripe_stride_bytes;
+	__u32 num_stripes;
+	__u32 __reserved;
+};
+
+/**
+ * struct wasmpool_layout_cmd - ioctl(WASMPOOL_IOC_LAYOUT): compute a layout
+ * @size: in: sizeof(struct wasmpool_layout_cmd)
+ * @flags: in: mask of &enum wasmpool_layout_flags
+ * @max_memory_bytes: in: the largest a linear memory may grow
+ * @num_slots: in: number of slots
+ * @reservation_bytes: in: address space reserved for each memory (Wasmtime's
+ *	memory_reservation); must be at least @max_memory_bytes
+ * @guard_bytes: in: guard region after each memory (Wasmtime's
+ *	memory_guard_size)
+ * @num_pkeys: in: protection keys available for stripes; fewer than 2 means
+ *	no stripes. Taken as given: this command allocates nothing.
+ * @__reserved: must be 0
+ * @layout: out: the layout
+ *
+ * Computes, without creating anything, the layout a pool with this
+ * configuration gets; the same computation as the library's
+ * wasmpool_layout_calc(), from the same source. Works on any open file.
+ *
+ * Return: 0, or -1 with errno: EINVAL when @max_memory_bytes is larger than
+ * @reservation_bytes; EOVERFLOW when a size of the layout does not fit in
+ * 64 bits; EOPNOTSUPP for an unknown flag or non-zero @__reserved.
+ */
+struct wasmpool_layout_cmd {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 max_memory_bytes;
+	__aligned_u64 num_slots;
+	__aligned_u64 reservation_bytes;
+	__aligned_u64 guard_bytes;
+	__u32 num_pkeys;
+	__u32 __reserved;
+	struct wasmpool_layout layout;
+};
+
+#define WASMPOOL_IOC_LAYOUT	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_LAYOUT)
 
 #endif /* _UAPI_LINUX_WASMPOOL_H */
