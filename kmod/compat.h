@@ -56,4 +56,12 @@ static inline void wp_vm_flags_clear(struct vm_area_struct *vma,
 }
 #endif
 
+/* The protection-key bits of vm_flags (an architecture difference). */
+#ifdef CONFIG_ARCH_HAS_PKEYS
+#include <linux/pkeys.h>
+#define WP_VM_PKEY_MASK		ARCH_VM_PKEY_FLAGS
+#else
+#define WP_VM_PKEY_MASK		0UL
+#endif
+
 #endif /* _WASMPOOL_COMPAT_H */

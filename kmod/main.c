@@ -17,20 +17,42 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/uaccess.h>
 
 #include <linux/wasmpool.h>
 
 #include "compat.h"
+#include "fs.h"
 #include "layout.h"
+#include "mmap.h"
 #include "pkeys.h"
+#include "pool.h"
+#include "sysfs.h"
+
+/**
+ * struct wp_file - what an open file of /dev/wasmpool holds
+ * @inode: the anonymous inode whose address space the file maps
+ * @pool: the pool, NULL until WASMPOOL_IOC_CONFIGURE; set once, published
+ *	with cmpxchg() and read with smp_load_acquire()
+ */
+struct wp_file {
+	struct inode *inode;
+	struct wp_pool *pool;
+};
 
 /* One buffer large enough for the structure of any command. */
 union wp_ucmd_buffer {
 	struct wasmpool_info info;
 	struct wasmpool_layout_cmd layout;
+	struct wasmpool_configure configure;
+	struct wasmpool_slot_alloc slot_alloc;
+	struct wasmpool_slot_resize slot_resize;
+	struct wasmpool_slot_free slot_free;
+	struct wasmpool_stats stats;
 };
 
 /**
@@ -47,6 +69,12 @@ struct wp_ioctl_op {
 
 static int wp_cmd_info(struct file *filp, void *ucmd);
 static int wp_cmd_layout(struct file *filp, void *ucmd);
+static int wp_cmd_configure(struct file *filp, void *ucmd);
+static int wp_cmd_slot_alloc(struct file *filp, void *ucmd);
+static int wp_cmd_slot_grow(struct file *filp, void *ucmd);
+static int wp_cmd_slot_reset(struct file *filp, void *ucmd);
+static int wp_cmd_slot_free(struct file *filp, void *ucmd);
+static int wp_cmd_stats(struct file *filp, void *ucmd);
 
 #define WP_IOCTL_OP(_nr, _fn, _struct, _last)				\
 	[(_nr) - WASMPOOL_CMD_BASE] = {					\
@@ -62,6 +90,18 @@ static const struct wp_ioctl_op wp_ioctl_ops[] = {
 		    __reserved),
 	WP_IOCTL_OP(WASMPOOL_CMD_LAYOUT, wp_cmd_layout,
 		    struct wasmpool_layout_cmd, layout),
+	WP_IOCTL_OP(WASMPOOL_CMD_CONFIGURE, wp_cmd_configure,
+		    struct wasmpool_configure, layout),
+	WP_IOCTL_OP(WASMPOOL_CMD_SLOT_ALLOC, wp_cmd_slot_alloc,
+		    struct wasmpool_slot_alloc, address),
+	WP_IOCTL_OP(WASMPOOL_CMD_SLOT_GROW, wp_cmd_slot_grow,
+		    struct wasmpool_slot_resize, accessible_bytes),
+	WP_IOCTL_OP(WASMPOOL_CMD_SLOT_RESET, wp_cmd_slot_reset,
+		    struct wasmpool_slot_resize, accessible_bytes),
+	WP_IOCTL_OP(WASMPOOL_CMD_SLOT_FREE, wp_cmd_slot_free,
+		    struct wasmpool_slot_free, __reserved),
+	WP_IOCTL_OP(WASMPOOL_CMD_STATS, wp_cmd_stats, struct wasmpool_stats,
+		    address),
 };
 
 static_assert(ARRAY_SIZE(wp_ioctl_ops) == WASMPOOL_CMD_END - WASMPOOL_CMD_BASE);
@@ -100,6 +140,125 @@ static int wp_cmd_layout(struct file *filp, void *ucmd)
 	return wp_layout_cmd(ucmd);
 }
 
+/* The file's pool or NULL; the pool was fully set up before cmpxchg(). */
+static struct wp_pool *wp_file_get_pool(struct file *filp)
+{
+	struct wp_file *wpf = filp->private_data;
+
+	/* Pairs with the cmpxchg() that publishes the pool. */
+	return smp_load_acquire(&wpf->pool);
+}
+
+/* The file's pool, if the caller may use it. */
+static int wp_file_pool(struct file *filp, struct wp_pool **pool)
+{
+	*pool = wp_file_get_pool(filp);
+	if (!*pool)
+		return -EBADFD;
+	if ((*pool)->mm != current->mm)
+		return -EPERM;
+	return 0;
+}
+
+static int wp_cmd_configure(struct file *filp, void *ucmd)
+{
+	struct wp_file *wpf = filp->private_data;
+	struct wp_pool *pool;
+	int ret;
+
+	if (wp_file_get_pool(filp))
+		return -EBUSY;
+	ret = wp_pool_create(ucmd, filp->f_mapping, &pool);
+	if (ret)
+		return ret;
+	/* Two threads may configure at once: the first one wins. */
+	if (cmpxchg(&wpf->pool, NULL, pool)) {
+		wp_pool_destroy(pool);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int wp_cmd_slot_alloc(struct file *filp, void *ucmd)
+{
+	struct wasmpool_slot_alloc *cmd = ucmd;
+	bool any = !(cmd->flags & WASMPOOL_SLOT_ALLOC_STRIPE);
+	struct wp_pool *pool;
+	unsigned long base;
+	int ret;
+
+	ret = wp_file_pool(filp, &pool);
+	if (ret)
+		return ret;
+	if (cmd->flags & ~WASMPOOL_SLOT_ALLOC_STRIPE || (any && cmd->stripe))
+		return -EOPNOTSUPP;
+	ret = wp_pool_slot_alloc(pool, &cmd->accessible_bytes, &cmd->stripe,
+				 any, &cmd->slot);
+	if (ret)
+		return ret;
+	cmd->offset = wp_slot_offset(pool, cmd->slot);
+	base = READ_ONCE(pool->address);
+	cmd->address = base ? base + cmd->offset : 0;
+	return 0;
+}
+
+static int wp_cmd_slot_grow(struct file *filp, void *ucmd)
+{
+	struct wasmpool_slot_resize *cmd = ucmd;
+	struct wp_pool *pool;
+	int ret;
+
+	ret = wp_file_pool(filp, &pool);
+	if (ret)
+		return ret;
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	return wp_pool_slot_grow(pool, cmd->slot, &cmd->accessible_bytes);
+}
+
+static int wp_cmd_slot_reset(struct file *filp, void *ucmd)
+{
+	struct wasmpool_slot_resize *cmd = ucmd;
+	struct wp_pool *pool;
+	int ret;
+
+	ret = wp_file_pool(filp, &pool);
+	if (ret)
+		return ret;
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	return wp_pool_slot_reset(pool, cmd->slot, &cmd->accessible_bytes);
+}
+
+static int wp_cmd_slot_free(struct file *filp, void *ucmd)
+{
+	struct wasmpool_slot_free *cmd = ucmd;
+	struct wp_pool *pool;
+	int ret;
+
+	ret = wp_file_pool(filp, &pool);
+	if (ret)
+		return ret;
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	return wp_pool_slot_free(pool, cmd->slot);
+}
+
+static int wp_cmd_stats(struct file *filp, void *ucmd)
+{
+	struct wasmpool_stats *cmd = ucmd;
+	struct wp_pool *pool;
+	int ret;
+
+	ret = wp_file_pool(filp, &pool);
+	if (ret)
+		return ret;
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	wp_pool_stats(pool, cmd);
+	return 0;
+}
+
 static long wp_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
@@ -134,14 +293,58 @@ static long wp_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	return 0;
 }
 
+static int wp_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct wp_pool *pool = wp_file_get_pool(filp);
+
+	if (!pool)
+		return -EBADFD;
+	return wp_mmap_pool(pool, vma);
+}
+
 static int wp_open(struct inode *inode, struct file *filp)
 {
-	return nonseekable_open(inode, filp);
+	struct wp_file *wpf;
+	int ret;
+
+	ret = nonseekable_open(inode, filp);
+	if (ret)
+		return ret;
+	wpf = kzalloc(sizeof(*wpf), GFP_KERNEL_ACCOUNT);
+	if (!wpf)
+		return -ENOMEM;
+	wpf->inode = wp_fs_new_inode();
+	if (IS_ERR(wpf->inode)) {
+		ret = PTR_ERR(wpf->inode);
+		goto free_wpf;
+	}
+	/* unmap_mapping_range() on this file must reach this file only. */
+	filp->f_mapping = wpf->inode->i_mapping;
+	filp->private_data = wpf;
+	return 0;
+
+free_wpf:
+	kfree(wpf);
+	return ret;
+}
+
+/* The last reference is gone: no mapping is left, no ioctl runs. */
+static int wp_release(struct inode *inode, struct file *filp)
+{
+	struct wp_file *wpf = filp->private_data;
+
+	if (wpf->pool)
+		wp_pool_destroy(wpf->pool);
+	iput(wpf->inode);
+	kfree(wpf);
+	return 0;
 }
 
 static const struct file_operations wp_fops = {
 	.owner = THIS_MODULE,
 	.open = wp_open,
+	.release = wp_release,
+	.mmap = wp_mmap,
 	.unlocked_ioctl = wp_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -150,6 +353,7 @@ static struct miscdevice wp_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "wasmpool",
 	.fops = &wp_fops,
+	.groups = wp_attr_groups,
 	.mode = 0600,
 };
 
@@ -157,19 +361,29 @@ static int __init wp_init(void)
 {
 	int ret;
 
+	ret = wp_fs_init();
+	if (ret) {
+		pr_err("cannot mount the internal filesystem: %d\n", ret);
+		return ret;
+	}
 	ret = misc_register(&wp_misc);
 	if (ret) {
 		pr_err("cannot register /dev/wasmpool: %d\n", ret);
-		return ret;
+		goto exit_fs;
 	}
 	pr_info("ABI %u, page size %lu, %u protection keys\n",
 		WASMPOOL_ABI_VERSION, PAGE_SIZE, wp_pkeys_total());
 	return 0;
+
+exit_fs:
+	wp_fs_exit();
+	return ret;
 }
 
 static void __exit wp_exit(void)
 {
 	misc_deregister(&wp_misc);
+	wp_fs_exit();
 }
 
 module_init(wp_init);

@@ -9,11 +9,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <linux/wasmpool.h>
 
 #define WP_TEST_DEVICE "/dev/wasmpool"
 
@@ -45,6 +52,129 @@ static inline int wp_test_pkey_alloc(void)
 static inline int wp_test_pkey_free(int pkey)
 {
 	return pkey_free(pkey);
+}
+
+/* Thin wrappers of the ioctls: 0 or -errno. */
+static inline int wp_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline int wp_configure(int fd, struct wasmpool_configure *cfg)
+{
+	cfg->size = sizeof(*cfg);
+	return wp_ioctl(fd, WASMPOOL_IOC_CONFIGURE, cfg);
+}
+
+static inline int wp_alloc(int fd, uint64_t bytes, struct wasmpool_slot_alloc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->accessible_bytes = bytes;
+	return wp_ioctl(fd, WASMPOOL_IOC_SLOT_ALLOC, a);
+}
+
+static inline int wp_alloc_stripe(int fd, uint64_t bytes, uint32_t stripe,
+				  struct wasmpool_slot_alloc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->flags = WASMPOOL_SLOT_ALLOC_STRIPE;
+	a->stripe = stripe;
+	a->accessible_bytes = bytes;
+	return wp_ioctl(fd, WASMPOOL_IOC_SLOT_ALLOC, a);
+}
+
+static inline int wp_resize(int fd, unsigned long cmd, uint32_t slot, uint64_t bytes)
+{
+	struct wasmpool_slot_resize r = {
+		.size = sizeof(r), .slot = slot, .accessible_bytes = bytes,
+	};
+
+	return wp_ioctl(fd, cmd, &r);
+}
+
+static inline int wp_grow(int fd, uint32_t slot, uint64_t bytes)
+{
+	return wp_resize(fd, WASMPOOL_IOC_SLOT_GROW, slot, bytes);
+}
+
+static inline int wp_reset(int fd, uint32_t slot, uint64_t bytes)
+{
+	return wp_resize(fd, WASMPOOL_IOC_SLOT_RESET, slot, bytes);
+}
+
+static inline int wp_free(int fd, uint32_t slot)
+{
+	struct wasmpool_slot_free f = { .size = sizeof(f), .slot = slot };
+
+	return wp_ioctl(fd, WASMPOOL_IOC_SLOT_FREE, &f);
+}
+
+static inline int wp_stats(int fd, struct wasmpool_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	return wp_ioctl(fd, WASMPOOL_IOC_STATS, st);
+}
+
+/*
+ * Touch @p for reading (@write 0) or writing (@write 1) and report how it
+ * went: 0 for no fault, else the signal, with its siginfo in @si. Uses a
+ * SIGSEGV/SIGBUS handler and siglongjmp(); not thread-safe.
+ */
+static sigjmp_buf wp_probe_env;
+static siginfo_t wp_probe_si;
+
+static void wp_probe_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	wp_probe_si = *si;
+	siglongjmp(wp_probe_env, 1);
+}
+
+static inline int wp_probe(volatile char *p, int write, siginfo_t *si)
+{
+	struct sigaction sa = { .sa_sigaction = wp_probe_handler,
+				.sa_flags = SA_SIGINFO }, old_segv, old_bus;
+	int ret = 0;
+
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	if (sigsetjmp(wp_probe_env, 1) == 0) {
+		if (write)
+			*p = 1;
+		else
+			(void)*p;
+	} else {
+		ret = wp_probe_si.si_signo;
+		if (si)
+			*si = wp_probe_si;
+	}
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return ret;
+}
+
+/* Global counters of the module (sysfs), or -1 when absent. */
+static inline long long wp_sysfs_read(const char *name)
+{
+	char path[256], buf[64];
+	long long v = -1;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/sys/class/misc/wasmpool/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = 0;
+		v = strtoll(buf, NULL, 10);
+	}
+	close(fd);
+	return v;
 }
 
 #endif /* WP_TEST_H */

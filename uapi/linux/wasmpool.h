@@ -57,6 +57,10 @@
  *   not support here: an unknown ``flags`` bit, a non-zero ``__reserved``
  *   field, or a feature the CPU or kernel lacks.
  * - EOVERFLOW: a size computed from the request does not fit in 64 bits.
+ * - EBADFD: the command needs a pool and the file has not been configured.
+ * - EPERM: the file's pool belongs to another address space (the process
+ *   that configured it); another process that got the file by fork() or
+ *   over a UNIX socket cannot use it.
  *
  * Commands document further errno values where they add any.
  */
@@ -72,6 +76,12 @@ enum {
 	WASMPOOL_CMD_BASE = 0x80,
 	WASMPOOL_CMD_INFO = WASMPOOL_CMD_BASE,
 	WASMPOOL_CMD_LAYOUT,
+	WASMPOOL_CMD_CONFIGURE,
+	WASMPOOL_CMD_SLOT_ALLOC,
+	WASMPOOL_CMD_SLOT_GROW,
+	WASMPOOL_CMD_SLOT_RESET,
+	WASMPOOL_CMD_SLOT_FREE,
+	WASMPOOL_CMD_STATS,
 	WASMPOOL_CMD_END,	/* not a command: one past the last */
 };
 
@@ -201,5 +211,233 @@ struct wasmpool_layout_cmd {
 };
 
 #define WASMPOOL_IOC_LAYOUT	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_LAYOUT)
+
+/**
+ * DOC: Pools
+ *
+ * A pool is one configured file of /dev/wasmpool. The life of a pool:
+ *
+ * 1. open("/dev/wasmpool", O_RDWR | O_CLOEXEC);
+ * 2. WASMPOOL_IOC_CONFIGURE: the kernel computes the layout (as
+ *    WASMPOOL_IOC_LAYOUT does) and the pool now belongs to the calling
+ *    process's address space;
+ * 3. mmap(NULL, layout.total_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+ *    reserves the whole slab. No memory backs it yet; every access faults
+ *    with SIGSEGV (si_code SEGV_MAPERR) until a slot makes it accessible;
+ * 4. WASMPOOL_IOC_SLOT_ALLOC hands out a slot with an accessible size;
+ *    accesses below it are served with zeroed pages on first touch
+ *    (charged to the memory cgroup of the faulting task), accesses above it
+ *    fault. WASMPOOL_IOC_SLOT_GROW raises the size without touching the
+ *    mapping; WASMPOOL_IOC_SLOT_RESET zeroes the slot for a new tenant;
+ *    WASMPOOL_IOC_SLOT_FREE resets it and returns it to the pool.
+ *
+ * The mapping must be shared, readable and writable, never executable, at
+ * offset 0, exactly total_bytes long, and only one may exist at a time.
+ * It cannot be split (partial munmap(), mprotect() of part of it), moved or
+ * resized (mremap()), and its protection cannot change (mprotect() fails
+ * with EACCES). fork() children get no copy of it (VM_DONTCOPY). Closing
+ * the file while mapped keeps the pool alive until munmap(). When the last
+ * mapping goes away, every page of the pool is freed (slots keep their
+ * state; a new mapping sees zeroes). The pool ends when the file is closed
+ * and unmapped.
+ *
+ * Concurrency: any thread of the owning process may issue any command and
+ * touch any slot at any time. Commands on different slots run in parallel
+ * and take no lock of the address space (no mmap_lock). Commands on the
+ * same slot are serialized. An access racing with a reset or free of its
+ * own slot sees either the old contents, zeroes, or faults; it never sees
+ * another tenant's data and never reaches freed memory.
+ *
+ * keep_resident: a reset keeps the pages already present in the first
+ * keep_resident_bytes of the slot, zeroed in place (they stay mapped below
+ * the new accessible size), and frees every other page of the slot. The
+ * work of a reset is proportional to the pages present, never to the size
+ * of the slot.
+ */
+
+/**
+ * enum wasmpool_pkey_mode - values of &struct wasmpool_configure.pkey_mode
+ * @WASMPOOL_PKEYS_OFF: no protection-key stripes
+ */
+enum wasmpool_pkey_mode {
+	WASMPOOL_PKEYS_OFF = 0,
+};
+
+/**
+ * struct wasmpool_configure - ioctl(WASMPOOL_IOC_CONFIGURE): create the pool
+ * @size: in: sizeof(struct wasmpool_configure)
+ * @flags: in: mask of &enum wasmpool_layout_flags
+ * @max_memory_bytes: in: as &struct wasmpool_layout_cmd; must not be 0
+ * @num_slots: in: as &struct wasmpool_layout_cmd; 1 to WASMPOOL_MAX_SLOTS
+ * @reservation_bytes: in: as &struct wasmpool_layout_cmd
+ * @guard_bytes: in: as &struct wasmpool_layout_cmd
+ * @keep_resident_bytes: in: bytes from the start of a slot whose pages a
+ *	reset keeps (zeroed); rounded up to the page size; at most
+ *	@max_memory_bytes
+ * @pkey_mode: in: a value of &enum wasmpool_pkey_mode
+ * @max_pkeys: in: 0 (reserved for protection-key stripes)
+ * @layout: out: the layout of the pool
+ *
+ * Once per file. The pool belongs to the calling process's address space
+ * from now on.
+ *
+ * Return: 0, or -1 with errno: EBUSY when the file is already configured;
+ * EINVAL for @num_slots or @max_memory_bytes out of range, @keep_resident_bytes
+ * above @max_memory_bytes, or max memory above the reservation; EOVERFLOW
+ * as for WASMPOOL_IOC_LAYOUT; ENOMEM when the slab is larger than the
+ * process's address space (checked after the layout) or memory for the
+ * pool's bookkeeping cannot be allocated; EOPNOTSUPP for an unknown flag,
+ * pkey mode, or a non-zero @max_pkeys.
+ */
+struct wasmpool_configure {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 max_memory_bytes;
+	__aligned_u64 num_slots;
+	__aligned_u64 reservation_bytes;
+	__aligned_u64 guard_bytes;
+	__aligned_u64 keep_resident_bytes;
+	__u32 pkey_mode;
+	__u32 max_pkeys;
+	struct wasmpool_layout layout;
+};
+
+/* The most slots one pool may have. */
+#define WASMPOOL_MAX_SLOTS	1048576
+
+/**
+ * enum wasmpool_slot_alloc_flags - bits of &struct wasmpool_slot_alloc.flags
+ * @WASMPOOL_SLOT_ALLOC_STRIPE: take a slot of stripe @stripe only
+ */
+enum wasmpool_slot_alloc_flags {
+	WASMPOOL_SLOT_ALLOC_STRIPE = 1 << 0,
+};
+
+/**
+ * struct wasmpool_slot_alloc - ioctl(WASMPOOL_IOC_SLOT_ALLOC): take a slot
+ * @size: in: sizeof(struct wasmpool_slot_alloc)
+ * @flags: in: mask of &enum wasmpool_slot_alloc_flags
+ * @accessible_bytes: in: the initial accessible size, rounded up to the page
+ *	size; at most the layout's max_memory_bytes. out: the rounded size.
+ * @stripe: in: with WASMPOOL_SLOT_ALLOC_STRIPE, the stripe to take a slot
+ *	of; otherwise must be 0. out: the slot's stripe.
+ * @slot: out: the slot's index
+ * @offset: out: the slot's offset in the mapping
+ * @address: out: the slot's address in the caller's mapping of the pool,
+ *	0 when the pool is not mapped
+ *
+ * The slot's memory reads as zero up to @accessible_bytes; above it, it
+ * faults. Slots are handed out most recently freed first, so that the
+ * pages a reset kept are reused.
+ *
+ * Return: 0, or -1 with errno: ENOSPC when no slot (of the stripe) is free;
+ * ERANGE when @accessible_bytes is above max memory; EINVAL for a stripe
+ * out of range; EBADFD, EPERM as in the errno contract.
+ */
+struct wasmpool_slot_alloc {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 accessible_bytes;
+	__u32 stripe;
+	__u32 slot;
+	__aligned_u64 offset;
+	__aligned_u64 address;
+};
+
+/**
+ * struct wasmpool_slot_resize - ioctl(WASMPOOL_IOC_SLOT_GROW) and
+ * ioctl(WASMPOOL_IOC_SLOT_RESET)
+ * @size: in: sizeof(struct wasmpool_slot_resize)
+ * @flags: in: must be 0
+ * @slot: in: an allocated slot
+ * @__reserved: must be 0
+ * @accessible_bytes: in: the new accessible size, rounded up to the page
+ *	size; at most max memory. out: the rounded size.
+ *
+ * GROW raises the accessible size of the slot; its contents stay. It changes
+ * no mapping and takes no lock of the address space: the fault handler
+ * serves the new pages on first touch. A size below the current one is
+ * refused (a reset shrinks).
+ *
+ * RESET gives the slot to a new tenant: its contents become zero, its
+ * accessible size becomes @accessible_bytes, and only the pages within
+ * keep_resident_bytes of the slot start stay resident.
+ *
+ * Return: 0, or -1 with errno: ERANGE when @accessible_bytes is above max
+ * memory; EINVAL (GROW) when it is below the current size, or for a slot
+ * index out of range; ENOENT when the slot is not allocated; EBADFD, EPERM
+ * as in the errno contract.
+ */
+struct wasmpool_slot_resize {
+	__u32 size;
+	__u32 flags;
+	__u32 slot;
+	__u32 __reserved;
+	__aligned_u64 accessible_bytes;
+};
+
+/**
+ * struct wasmpool_slot_free - ioctl(WASMPOOL_IOC_SLOT_FREE): return a slot
+ * @size: in: sizeof(struct wasmpool_slot_free)
+ * @flags: in: must be 0
+ * @slot: in: an allocated slot
+ * @__reserved: must be 0
+ *
+ * Resets the slot to an accessible size of 0 (every access faults) and puts
+ * it back on its stripe's free list.
+ *
+ * Return: 0, or -1 with errno: EINVAL for a slot index out of range; ENOENT
+ * when the slot is not allocated (freeing twice); EBADFD, EPERM as in the
+ * errno contract.
+ */
+struct wasmpool_slot_free {
+	__u32 size;
+	__u32 flags;
+	__u32 slot;
+	__u32 __reserved;
+};
+
+/**
+ * struct wasmpool_stats - ioctl(WASMPOOL_IOC_STATS): the pool's counters
+ * @size: in: sizeof(struct wasmpool_stats)
+ * @flags: in: must be 0
+ * @num_slots: out: slots in the pool
+ * @slots_in_use: out: slots allocated now
+ * @resident_bytes: out: memory backing the pool now
+ * @faults: out: page faults served (a page mapped)
+ * @pages_allocated: out: pages allocated (zeroed) for faults
+ * @guard_faults: out: faults refused with SIGSEGV or EFAULT: guard regions,
+ *	above a slot's accessible size, free slots
+ * @resets: out: resets, frees included
+ * @pages_cleared: out: pages a reset zeroed in place (kept resident)
+ * @pages_freed: out: pages returned to the system
+ * @metadata_bytes: out: kernel memory the pool's bookkeeping takes, apart
+ *	from the page index (which grows with resident pages)
+ * @address: out: where the pool is mapped, 0 when it is not
+ *
+ * Return: 0, or -1 with errno: EBADFD, EPERM as in the errno contract.
+ */
+struct wasmpool_stats {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 num_slots;
+	__aligned_u64 slots_in_use;
+	__aligned_u64 resident_bytes;
+	__aligned_u64 faults;
+	__aligned_u64 pages_allocated;
+	__aligned_u64 guard_faults;
+	__aligned_u64 resets;
+	__aligned_u64 pages_cleared;
+	__aligned_u64 pages_freed;
+	__aligned_u64 metadata_bytes;
+	__aligned_u64 address;
+};
+
+#define WASMPOOL_IOC_CONFIGURE	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_CONFIGURE)
+#define WASMPOOL_IOC_SLOT_ALLOC	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_ALLOC)
+#define WASMPOOL_IOC_SLOT_GROW	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_GROW)
+#define WASMPOOL_IOC_SLOT_RESET	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_RESET)
+#define WASMPOOL_IOC_SLOT_FREE	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_FREE)
+#define WASMPOOL_IOC_STATS	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_STATS)
 
 #endif /* _UAPI_LINUX_WASMPOOL_H */

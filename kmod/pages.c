@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Page backing of a pool.
+ *
+ * A page is allocated, zeroed and charged to the faulting task's memory
+ * cgroup on the first touch of an accessible address, recorded in the pool's
+ * index (wp_pool.pages, keyed by page offset in the file) with one reference,
+ * and mapped with vm_insert_page(), which takes another for the PTE. A reset
+ * zeroes the pages it keeps in place, unmaps everything at or above what
+ * stays accessible with unmap_mapping_range() on the pool's private mapping,
+ * and drops the index's reference of the pages it frees. The PTE references
+ * mean a page is never freed while anything still maps it.
+ *
+ * All of it runs under the slot's lock: faults hold it for read, resets for
+ * write, so a fault never races with a reset of its own slot.
+ *
+ * Copyright (C) 2026 The wasmpool developers
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/xarray.h>
+
+#include "pages.h"
+#include "pool.h"
+#include "sysfs.h"
+
+/**
+ * wp_pages_fault() - back one accessible page of a slot and map it
+ * @pool: the pool
+ * @idx: the slot the page belongs to
+ * @vma: the faulting VMA
+ * @address: the page-aligned faulting address
+ * @pgoff: the page's offset in the file
+ *
+ * Context: mmap_lock held (fault); the slot's lock held for read.
+ * Return: VM_FAULT_NOPAGE when the page is mapped (by us or by a racing
+ * fault), VM_FAULT_OOM when memory (or the memory cgroup) is exhausted.
+ */
+vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
+			  struct vm_area_struct *vma, unsigned long address,
+			  pgoff_t pgoff)
+{
+	struct wp_slot *slot = &pool->slots[idx];
+	struct page *page, *old;
+	int err;
+
+	lockdep_assert_held_read(&slot->lock);
+
+	page = xa_load(&pool->pages, pgoff);
+	if (!page) {
+		page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+		if (!page)
+			return VM_FAULT_OOM;
+		old = xa_cmpxchg(&pool->pages, pgoff, NULL, page,
+				 GFP_KERNEL_ACCOUNT);
+		if (xa_is_err(old)) {
+			put_page(page);
+			return VM_FAULT_OOM;
+		}
+		if (old) {
+			/* A fault on the same page of this slot won. */
+			put_page(page);
+			page = old;
+		} else {
+			atomic_inc(&slot->resident);
+			atomic64_inc(&pool->resident_pages);
+			atomic64_inc(&wp_global.resident_pages);
+			atomic64_inc(&pool->pages_allocated);
+		}
+	}
+
+	err = vm_insert_page(vma, address, page);
+	if (err && err != -EBUSY)
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	atomic64_inc(&pool->faults);
+	return VM_FAULT_NOPAGE;
+}
+
+/* Drop the index's pages of a slot from @first on; they must be unmapped. */
+static void wp_pages_free_from(struct wp_pool *pool, struct wp_slot *slot,
+			       pgoff_t first, pgoff_t last)
+{
+	unsigned long index;
+	struct page *page;
+	u64 freed = 0;
+
+	xa_for_each_range(&pool->pages, index, page, first, last) {
+		if (xa_erase(&pool->pages, index) != page)
+			continue;
+		put_page(page);
+		freed++;
+	}
+	atomic_sub(freed, &slot->resident);
+	atomic64_sub(freed, &pool->resident_pages);
+	atomic64_sub(freed, &wp_global.resident_pages);
+	atomic64_add(freed, &pool->pages_freed);
+}
+
+/**
+ * wp_pages_reset() - zero a slot for a new tenant
+ * @pool: the pool
+ * @idx: the slot
+ * @accessible: the slot's accessible size after the reset
+ *
+ * Pages within the pool's keep_resident bytes of the slot start stay
+ * resident and are zeroed in place; below @accessible they stay mapped.
+ * Every other page is unmapped and freed. The cost is proportional to the
+ * pages resident in the slot.
+ *
+ * Context: process context; the slot's lock held for write.
+ */
+void wp_pages_reset(struct wp_pool *pool, u32 idx, u64 accessible)
+{
+	struct wp_slot *slot = &pool->slots[idx];
+	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
+	pgoff_t last = first + (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1;
+	pgoff_t keep_end = first + (pool->keep_resident >> PAGE_SHIFT);
+	pgoff_t unmap_from = first + (min(accessible, pool->keep_resident) >> PAGE_SHIFT);
+	pgoff_t high = 0;
+	unsigned long index;
+	struct page *page;
+	u64 cleared = 0;
+
+	lockdep_assert_held_write(&slot->lock);
+	if (!atomic_read(&slot->resident))
+		return;
+
+	/* Zero the kept pages; find the highest page, which bounds the PTEs. */
+	xa_for_each_range(&pool->pages, index, page, first, last) {
+		if (index < keep_end) {
+			clear_highpage(page);
+			cleared++;
+		}
+		high = index;
+	}
+	atomic64_add(cleared, &pool->pages_cleared);
+
+	if (high >= unmap_from)
+		unmap_mapping_range(pool->mapping, (loff_t)unmap_from << PAGE_SHIFT,
+				    (loff_t)(high + 1 - unmap_from) << PAGE_SHIFT, 1);
+	if (high >= keep_end)
+		wp_pages_free_from(pool, slot, keep_end, last);
+}
+
+/**
+ * wp_pages_release() - free every page of a slot
+ * @pool: the pool
+ * @idx: the slot
+ *
+ * For a pool that is no longer mapped: there are no PTEs left to zap.
+ *
+ * Context: process context; the slot's lock held for write.
+ */
+void wp_pages_release(struct wp_pool *pool, u32 idx)
+{
+	struct wp_slot *slot = &pool->slots[idx];
+	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
+
+	lockdep_assert_held_write(&slot->lock);
+	if (atomic_read(&slot->resident))
+		wp_pages_free_from(pool, slot, first, first +
+				   (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Page backing of a pool: pages allocated on first touch, one index for
+ * the pool (wp_pool.pages), cleared in place or freed on reset.
+ *
+ * Copyright (C) 2026 The wasmpool developers
+ */
+#ifndef _WASMPOOL_PAGES_H
+#define _WASMPOOL_PAGES_H
+
+#include <linux/mm_types.h>
+#include <linux/types.h>
+
+struct wp_pool;
+
+vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
+			  struct vm_area_struct *vma, unsigned long address,
+			  pgoff_t pgoff);
+void wp_pages_reset(struct wp_pool *pool, u32 idx, u64 accessible);
+void wp_pages_release(struct wp_pool *pool, u32 idx);
+
+#endif /* _WASMPOOL_PAGES_H */

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The pool: one configured file of /dev/wasmpool. Its layout, its owner,
+ * its slots and their free lists, its resident pages and its counters.
+ *
+ * Locking, outermost first:
+ *   mmap_lock of the owner mm (->mmap, vm_operations, the fault handler)
+ *   wp_slot.lock (rw_semaphore: faults read; grow, reset, free write)
+ *   i_mmap_rwsem of the pool's mapping (taken by unmap_mapping_range())
+ *   wp_pool.lock (spinlock: free lists, slot states, slots_in_use)
+ * Nothing holds wp_pool.lock across a sleeping call, and nothing takes a
+ * slot lock while holding wp_pool.lock or i_mmap_rwsem.
+ *
+ * Copyright (C) 2026 The wasmpool developers
+ */
+#ifndef _WASMPOOL_POOL_H
+#define _WASMPOOL_POOL_H
+
+#include <linux/atomic.h>
+#include <linux/mm_types.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+#include "layout.h"
+
+struct wasmpool_configure;
+struct wasmpool_stats;
+
+enum wp_slot_state {
+	WP_SLOT_FREE,
+	WP_SLOT_USED,
+};
+
+/**
+ * struct wp_slot - one slot of a pool
+ * @lock: serializes the slot's commands (write) against its faults (read);
+ *	protects @accessible and the pool's pages of this slot
+ * @accessible: bytes from the slot start that faults may back; 0 when free.
+ *	Written under @lock held for write, or under wp_pool.lock when a free
+ *	slot is taken (nothing maps a free slot); read with READ_ONCE()
+ * @resident: pages of this slot in wp_pool.pages (faults add to it in
+ *	parallel, under @lock held for read)
+ * @state: &enum wp_slot_state; written under wp_pool.lock
+ * @next_free: the next slot on the stripe's free list; under wp_pool.lock
+ */
+struct wp_slot {
+	struct rw_semaphore lock;
+	u64 accessible;
+	atomic_t resident;
+	u32 state;
+	u32 next_free;
+};
+
+/**
+ * struct wp_stripe - the free list of one stripe
+ * @free_head: the first free slot, or WP_NO_SLOT
+ * @free_count: slots on the list
+ */
+struct wp_stripe {
+	u32 free_head;
+	u32 free_count;
+};
+
+#define WP_NO_SLOT	U32_MAX
+
+/**
+ * struct wp_pool - a configured pool
+ * @layout: the slab layout (immutable)
+ * @keep_resident: bytes of a slot whose pages a reset keeps (immutable)
+ * @mm: the owning address space, pinned with mmgrab() (immutable)
+ * @mapping: the file's private address space (immutable)
+ * @pages: page offset in the file -> struct page *, one reference each;
+ *	the entries of a slot change only under its lock held for write
+ * @slots: the slots
+ * @stripes: the free lists
+ * @lock: protects @stripes, wp_slot.state and .next_free, @slots_in_use,
+ *	@next_stripe
+ * @slots_in_use: allocated slots
+ * @next_stripe: where an allocation without a stripe starts looking
+ * @map_count: VMAs mapping the pool; under the owner's mmap_lock
+ * @address: start of the mapping, 0 when unmapped; written under the
+ *	owner's mmap_lock, read with READ_ONCE()
+ * @metadata_bytes: kernel memory of the bookkeeping (immutable)
+ * @resident_pages: pages in @pages
+ * @faults: faults served
+ * @pages_allocated: pages allocated by faults
+ * @guard_faults: faults refused
+ * @resets: resets and frees
+ * @pages_cleared: kept pages zeroed in place
+ * @pages_freed: pages returned to the system
+ */
+struct wp_pool {
+	struct wp_layout layout;
+	u64 keep_resident;
+	struct mm_struct *mm;
+	struct address_space *mapping;
+	struct xarray pages;
+	struct wp_slot *slots;
+	struct wp_stripe *stripes;
+
+	spinlock_t lock;	/* see above */
+	u64 slots_in_use;
+	u32 next_stripe;
+
+	unsigned int map_count;
+	unsigned long address;
+	size_t metadata_bytes;
+
+	atomic64_t resident_pages;
+	atomic64_t faults;
+	atomic64_t pages_allocated;
+	atomic64_t guard_faults;
+	atomic64_t resets;
+	atomic64_t pages_cleared;
+	atomic64_t pages_freed;
+};
+
+int wp_pool_create(struct wasmpool_configure *cfg,
+		   struct address_space *mapping, struct wp_pool **out);
+void wp_pool_destroy(struct wp_pool *pool);
+
+int wp_pool_slot_alloc(struct wp_pool *pool, u64 *accessible, u32 *stripe,
+		       bool any_stripe, u32 *slot);
+int wp_pool_slot_grow(struct wp_pool *pool, u32 slot, u64 *accessible);
+int wp_pool_slot_reset(struct wp_pool *pool, u32 slot, u64 *accessible);
+int wp_pool_slot_free(struct wp_pool *pool, u32 slot);
+void wp_pool_stats(struct wp_pool *pool, struct wasmpool_stats *st);
+void wp_pool_unmapped(struct wp_pool *pool);
+
+/* Byte offset of slot @idx in the file (and the mapping). */
+static inline u64 wp_slot_offset(const struct wp_pool *pool, u32 idx)
+{
+	return pool->layout.pre_slab_guard_bytes + (u64)idx * pool->layout.slot_bytes;
+}
+
+#endif /* _WASMPOOL_POOL_H */
