@@ -10,6 +10,9 @@
 #ifndef LIBWASMPOOL_H
 #define LIBWASMPOOL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <linux/wasmpool.h>
 
 #ifdef __cplusplus
@@ -65,6 +68,133 @@ int wasmpool_layout_calc(struct wasmpool_layout_cmd *cmd);
  * Return: as wasmpool_layout_calc(), or another -errno of the ioctl.
  */
 int wasmpool_layout_query(int fd, struct wasmpool_layout_cmd *cmd);
+
+/**
+ * struct wasmpool - a configured and mapped pool
+ * @fd: the open file of /dev/wasmpool
+ * @base: where the slab is mapped
+ * @layout: the slab layout the kernel computed
+ *
+ * Filled by wasmpool_create(); the fields are read-only for the caller.
+ */
+struct wasmpool {
+	int fd;
+	char *base;
+	struct wasmpool_layout layout;
+};
+
+/**
+ * wasmpool_create() - open, configure and map a pool in one call
+ * @pool: filled on success
+ * @cfg: the configuration (see WASMPOOL_IOC_CONFIGURE); its size is set and
+ *	its layout filled by the call
+ *
+ * Return: 0 or -errno of open(), WASMPOOL_IOC_CONFIGURE or mmap(); nothing
+ * is left open or mapped on failure.
+ */
+int wasmpool_create(struct wasmpool *pool, struct wasmpool_configure *cfg);
+
+/**
+ * wasmpool_destroy() - unmap and close a pool made by wasmpool_create()
+ * @pool: the pool; its memory is gone afterwards
+ *
+ * Return: 0 or -errno of munmap().
+ */
+int wasmpool_destroy(struct wasmpool *pool);
+
+/**
+ * wasmpool_configure() - WASMPOOL_IOC_CONFIGURE on an open file
+ * @fd: from wasmpool_open()
+ * @cfg: the configuration; size set and layout filled by the call
+ *
+ * Return: 0 or -errno as documented in <linux/wasmpool.h>.
+ */
+int wasmpool_configure(int fd, struct wasmpool_configure *cfg);
+
+/**
+ * wasmpool_map() - map a configured pool: the whole slab, shared, read-write
+ * @fd: a configured file
+ * @layout: the layout WASMPOOL_IOC_CONFIGURE returned
+ * @base: set to the mapping's address
+ *
+ * Return: 0 or -errno of mmap().
+ */
+int wasmpool_map(int fd, const struct wasmpool_layout *layout, char **base);
+
+/**
+ * wasmpool_slot_alloc() - take a free slot of any stripe
+ * @pool: the pool
+ * @bytes: the initial accessible size
+ * @slot: filled with the slot, its stripe, offset, address and size
+ *
+ * Return: 0, -ENOSPC (pool full), -ERANGE (@bytes above max memory), or
+ * another -errno of WASMPOOL_IOC_SLOT_ALLOC.
+ */
+int wasmpool_slot_alloc(struct wasmpool *pool, uint64_t bytes,
+			struct wasmpool_slot_alloc *slot);
+
+/**
+ * wasmpool_slot_alloc_stripe() - take a free slot of one stripe
+ * @pool: the pool
+ * @bytes: the initial accessible size
+ * @stripe: the stripe
+ * @slot: as for wasmpool_slot_alloc()
+ *
+ * Return: as wasmpool_slot_alloc(); -ENOSPC when that stripe is full,
+ * -EINVAL when there is no such stripe.
+ */
+int wasmpool_slot_alloc_stripe(struct wasmpool *pool, uint64_t bytes,
+			       uint32_t stripe, struct wasmpool_slot_alloc *slot);
+
+/**
+ * wasmpool_slot_grow() - raise a slot's accessible size (memory.grow)
+ * @pool: the pool
+ * @slot: an allocated slot
+ * @bytes: the new size, at least the current one
+ *
+ * Return: 0, -ERANGE (above max memory), -EINVAL (smaller than now),
+ * -ENOENT (slot not allocated).
+ */
+int wasmpool_slot_grow(struct wasmpool *pool, uint32_t slot, uint64_t bytes);
+
+/**
+ * wasmpool_slot_reset() - zero a slot for its next tenant
+ * @pool: the pool
+ * @slot: an allocated slot
+ * @bytes: the accessible size of the next tenant
+ *
+ * Return: 0, -ERANGE, -ENOENT.
+ */
+int wasmpool_slot_reset(struct wasmpool *pool, uint32_t slot, uint64_t bytes);
+
+/**
+ * wasmpool_slot_free() - reset a slot and give it back
+ * @pool: the pool
+ * @slot: an allocated slot
+ *
+ * Return: 0, -ENOENT (not allocated: freed twice), -EINVAL (no such slot).
+ */
+int wasmpool_slot_free(struct wasmpool *pool, uint32_t slot);
+
+/**
+ * wasmpool_stats() - the pool's counters
+ * @pool: the pool
+ * @stats: filled
+ *
+ * Return: 0 or -errno of WASMPOOL_IOC_STATS.
+ */
+int wasmpool_stats(struct wasmpool *pool, struct wasmpool_stats *stats);
+
+/**
+ * wasmpool_slot_addr() - the address of a slot's first byte
+ * @pool: the pool
+ * @slot: a slot index below layout.num_slots
+ */
+static inline void *wasmpool_slot_addr(const struct wasmpool *pool, uint32_t slot)
+{
+	return pool->base + pool->layout.pre_slab_guard_bytes +
+	       (uint64_t)slot * pool->layout.slot_bytes;
+}
 
 #ifdef __cplusplus
 }

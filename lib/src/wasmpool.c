@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "layout.h"
@@ -63,4 +64,117 @@ int wasmpool_layout_query(int fd, struct wasmpool_layout_cmd *cmd)
 {
 	cmd->size = sizeof(*cmd);
 	return wp_ioctl(fd, WASMPOOL_IOC_LAYOUT, cmd);
+}
+
+int wasmpool_configure(int fd, struct wasmpool_configure *cfg)
+{
+	cfg->size = sizeof(*cfg);
+	return wp_ioctl(fd, WASMPOOL_IOC_CONFIGURE, cfg);
+}
+
+int wasmpool_map(int fd, const struct wasmpool_layout *layout, char **base)
+{
+	int saved = errno;
+	void *p;
+
+	p = mmap(NULL, layout->total_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	if (p == MAP_FAILED) {
+		int ret = -errno;
+
+		errno = saved;
+		return ret;
+	}
+	*base = p;
+	return 0;
+}
+
+int wasmpool_create(struct wasmpool *pool, struct wasmpool_configure *cfg)
+{
+	int fd, ret;
+
+	fd = wasmpool_open(0);
+	if (fd < 0)
+		return fd;
+	ret = wasmpool_configure(fd, cfg);
+	if (!ret)
+		ret = wasmpool_map(fd, &cfg->layout, &pool->base);
+	if (ret) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return ret;
+	}
+	pool->fd = fd;
+	pool->layout = cfg->layout;
+	return 0;
+}
+
+int wasmpool_destroy(struct wasmpool *pool)
+{
+	int saved = errno;
+	int ret = 0;
+
+	if (munmap(pool->base, pool->layout.total_bytes))
+		ret = -errno;
+	close(pool->fd);
+	pool->fd = -1;
+	pool->base = NULL;
+	errno = saved;
+	return ret;
+}
+
+int wasmpool_slot_alloc(struct wasmpool *pool, uint64_t bytes,
+			struct wasmpool_slot_alloc *slot)
+{
+	memset(slot, 0, sizeof(*slot));
+	slot->size = sizeof(*slot);
+	slot->accessible_bytes = bytes;
+	return wp_ioctl(pool->fd, WASMPOOL_IOC_SLOT_ALLOC, slot);
+}
+
+int wasmpool_slot_alloc_stripe(struct wasmpool *pool, uint64_t bytes,
+			       uint32_t stripe, struct wasmpool_slot_alloc *slot)
+{
+	memset(slot, 0, sizeof(*slot));
+	slot->size = sizeof(*slot);
+	slot->flags = WASMPOOL_SLOT_ALLOC_STRIPE;
+	slot->stripe = stripe;
+	slot->accessible_bytes = bytes;
+	return wp_ioctl(pool->fd, WASMPOOL_IOC_SLOT_ALLOC, slot);
+}
+
+static int wp_slot_resize(struct wasmpool *pool, unsigned long cmd,
+			  uint32_t slot, uint64_t bytes)
+{
+	struct wasmpool_slot_resize r = {
+		.size = sizeof(r), .slot = slot, .accessible_bytes = bytes,
+	};
+
+	return wp_ioctl(pool->fd, cmd, &r);
+}
+
+int wasmpool_slot_grow(struct wasmpool *pool, uint32_t slot, uint64_t bytes)
+{
+	return wp_slot_resize(pool, WASMPOOL_IOC_SLOT_GROW, slot, bytes);
+}
+
+int wasmpool_slot_reset(struct wasmpool *pool, uint32_t slot, uint64_t bytes)
+{
+	return wp_slot_resize(pool, WASMPOOL_IOC_SLOT_RESET, slot, bytes);
+}
+
+int wasmpool_slot_free(struct wasmpool *pool, uint32_t slot)
+{
+	struct wasmpool_slot_free f = { .size = sizeof(f), .slot = slot };
+
+	return wp_ioctl(pool->fd, WASMPOOL_IOC_SLOT_FREE, &f);
+}
+
+int wasmpool_stats(struct wasmpool *pool, struct wasmpool_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	stats->size = sizeof(*stats);
+	return wp_ioctl(pool->fd, WASMPOOL_IOC_STATS, stats);
 }
