@@ -6,6 +6,7 @@
 #   make modules KDIR=…   the module against any kernel build tree
 #   make check            everything, proven in QEMU on Debian's 6.1 and 6.12
 #   make demo             boot a VM with the module loaded and show it working
+#   make bench            the device against the userspace strategy, in a VM
 #   make install          library, CLI and headers (PREFIX, DESTDIR)
 #   make modules_install  the module into /lib/modules/$(KERNELRELEASE)
 
@@ -43,9 +44,12 @@ check:
 demo:
 	$(top)/scripts/check.sh --demo
 
+bench:
+	$(top)/scripts/check.sh --bench
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(top) clean 2>/dev/null
 	$(MAKE) -C lib clean
 	rm -rf build
 
-.PHONY: all no-kdir modules modules_install lib selftests install check demo clean
+.PHONY: all no-kdir modules modules_install lib selftests install check demo bench clean

@@ -5,10 +5,13 @@
  * A page is allocated, zeroed and charged to the faulting task's memory
  * cgroup on the first touch of an accessible address, recorded in the pool's
  * index (wp_pool.pages, keyed by page offset in the file) with one reference,
- * and mapped with vm_insert_page(), which takes another for the PTE. A reset
+ * and mapped with vm_insert_page(), which takes another for the PTE; a fault
+ * on a page that is already resident maps the run of resident pages after
+ * it as well (vm_insert_pages()). A reset
  * zeroes the pages it keeps in place, unmaps everything at or above what
  * stays accessible with unmap_mapping_range() on the pool's private mapping,
- * and drops the index's reference of the pages it frees. The PTE references
+ * and drops the index's reference of the pages it frees, in batches
+ * (release_pages()). The PTE references
  * mean a page is never freed while anything still maps it.
  *
  * All of it runs under the slot's lock: faults hold it for read, resets for
@@ -20,12 +23,54 @@
 
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched.h>
 #include <linux/xarray.h>
 
 #include "pages.h"
 #include "pool.h"
 #include "sysfs.h"
+
+/* Pages mapped at most by one fault on resident pages. */
+#define WP_FAULT_AROUND	32
+
+/*
+ * Map a page that is already resident (kept by a reset, or allocated by a
+ * racing fault) and the resident pages that follow it, up to the slot's
+ * accessible size: a tenant re-touching kept pages pays one fault for a
+ * run of them, not one each.
+ */
+static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
+					struct vm_area_struct *vma,
+					unsigned long address, pgoff_t pgoff,
+					struct page *page)
+{
+	struct wp_slot *slot = &pool->slots[idx];
+	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
+	pgoff_t end = first + (READ_ONCE(slot->accessible) >> PAGE_SHIFT);
+	struct page *pages[WP_FAULT_AROUND];
+	unsigned long num = 1;
+	int err;
+
+	pages[0] = page;
+	end = min3(end, pgoff + WP_FAULT_AROUND,
+		   pgoff + ((vma->vm_end - address) >> PAGE_SHIFT));
+	while (pgoff + num < end) {
+		page = xa_load(&pool->pages, pgoff + num);
+		if (!page)
+			break;
+		pages[num++] = page;
+	}
+
+	/* Stops at the first PTE present (-EBUSY): the rest is mapped. */
+	err = vm_insert_pages(vma, address, pages, &num);
+	if (err && err != -EBUSY)
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	atomic64_inc(&pool->faults);
+	return VM_FAULT_NOPAGE;
+}
 
 /**
  * wp_pages_fault() - back one accessible page of a slot and map it
@@ -50,27 +95,26 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 	lockdep_assert_held_read(&slot->lock);
 
 	page = xa_load(&pool->pages, pgoff);
-	if (!page) {
-		page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
-		if (!page)
-			return VM_FAULT_OOM;
-		old = xa_cmpxchg(&pool->pages, pgoff, NULL, page,
-				 GFP_KERNEL_ACCOUNT);
-		if (xa_is_err(old)) {
-			put_page(page);
-			return VM_FAULT_OOM;
-		}
-		if (old) {
-			/* A fault on the same page of this slot won. */
-			put_page(page);
-			page = old;
-		} else {
-			atomic_inc(&slot->resident);
-			atomic64_inc(&pool->resident_pages);
-			atomic64_inc(&wp_global.resident_pages);
-			atomic64_inc(&pool->pages_allocated);
-		}
+	if (page)
+		return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
+
+	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+	if (!page)
+		return VM_FAULT_OOM;
+	old = xa_cmpxchg(&pool->pages, pgoff, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (xa_is_err(old)) {
+		put_page(page);
+		return VM_FAULT_OOM;
 	}
+	if (old) {
+		/* A fault on the same page of this slot won. */
+		put_page(page);
+		return wp_pages_map_resident(pool, idx, vma, address, pgoff, old);
+	}
+	atomic_inc(&slot->resident);
+	atomic64_inc(&pool->resident_pages);
+	atomic64_inc(&wp_global.resident_pages);
+	atomic64_inc(&pool->pages_allocated);
 
 	err = vm_insert_page(vma, address, page);
 	if (err && err != -EBUSY)
@@ -79,20 +123,38 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 	return VM_FAULT_NOPAGE;
 }
 
+/* Pages released to the system at a time. */
+#define WP_RELEASE_BATCH	32
+
 /* Drop the index's pages of a slot from @first on; they must be unmapped. */
 static void wp_pages_free_from(struct wp_pool *pool, struct wp_slot *slot,
 			       pgoff_t first, pgoff_t last)
 {
-	unsigned long index;
+	XA_STATE(xas, &pool->pages, first);
+	struct page *batch[WP_RELEASE_BATCH];
 	struct page *page;
 	u64 freed = 0;
+	int n = 0;
 
-	xa_for_each_range(&pool->pages, index, page, first, last) {
-		if (xa_erase(&pool->pages, index) != page)
+	xas_lock(&xas);
+	xas_for_each(&xas, page, last) {
+		xas_store(&xas, NULL);
+		batch[n++] = page;
+		if (n < WP_RELEASE_BATCH)
 			continue;
-		put_page(page);
-		freed++;
+		xas_pause(&xas);
+		xas_unlock(&xas);
+		release_pages(batch, n);
+		freed += n;
+		n = 0;
+		cond_resched();
+		xas_lock(&xas);
 	}
+	xas_unlock(&xas);
+	if (n)
+		release_pages(batch, n);
+	freed += n;
+
 	atomic_sub(freed, &slot->resident);
 	atomic64_sub(freed, &pool->resident_pages);
 	atomic64_sub(freed, &wp_global.resident_pages);

@@ -8,7 +8,8 @@
 # "N passed, N failed[, N skipped]". Exit status 1 on any failure.
 #
 # `make demo` (--demo): build, then boot the newest kernel with the module
-# loaded and show it working.
+# loaded and show it working. `make bench` (--bench): the same with the
+# benchmarks.
 #
 # Environment: WASMPOOL_KERNELS="rel ..." overrides the kernels;
 # WASMPOOL_VM_ACCEL=kvm|tcg skips the KVM probe.
@@ -18,6 +19,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 mode=check
 [ "${1:-}" = --demo ] && mode=demo
+[ "${1:-}" = --bench ] && mode=bench
 
 logs=$top/build/logs
 t0=$(date +%s)
@@ -51,11 +53,14 @@ rm -rf build/selftests
 mkdir -p build/vm
 if make -s -C selftests OUTPUT="$top/build/selftests" > "$logs/selftests.log" 2>&1 &&
    gcc -O2 -Wall -Wextra -Werror -static -o build/vm/guest-exit vm/guest-exit.c \
+	>> "$logs/selftests.log" 2>&1 &&
+   gcc -O2 -Wall -Wextra -Werror -static -Ilib/include -Iuapi \
+	-o build/vm/cycle_bench bench/cycle_bench.c lib/libwasmpool.a \
 	>> "$logs/selftests.log" 2>&1; then
-	ok "build: selftests and VM helpers"
+	ok "build: selftests, benchmarks and VM helpers"
 else
 	show "$logs/selftests.log" .
-	not_ok "build: selftests and VM helpers"
+	not_ok "build: selftests, benchmarks and VM helpers"
 fi
 
 # Add the TAP results ("ok N - ..." / "not ok N - ...") of a log to the
@@ -155,8 +160,8 @@ vm() { # kernel cpu [run.sh options]
 		"$k" "$cpu" "$p" "$f" "$s" "$secs")")
 }
 
-if [ $mode = demo ]; then
-	vm "${kernels[-1]}" max --demo
+if [ $mode = demo ] || [ $mode = bench ]; then
+	vm "${kernels[-1]}" max --$mode
 	exit $((failed > 0))
 fi
 

@@ -7,6 +7,7 @@
 #
 # Usage: vm/run.sh [--cpu MODEL] [--tests "prog ..."] [--smp N] [--demo] REL
 #   --demo: run vm/demo.sh (the runtime-shaped demo) instead of the selftests
+#   --bench: run vm/bench.sh (the benchmarks)
 #
 # Needs (built by `make check` or `make vm`): build/kmod/REL/kmod/wasmpool.ko,
 # build/selftests/*, build/vm/guest-exit. Writes build/vm/REL[-cpu]/console.log
@@ -25,6 +26,7 @@ run=tests
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--demo) run=demo; shift ;;
+	--bench) run=bench; shift ;;
 	--cpu) cpu=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
@@ -37,6 +39,7 @@ kernel=/boot/vmlinuz-$rel
 ko=$top/build/kmod/$rel/kmod/wasmpool.ko
 out=$top/build/vm/$rel-$cpu-$run
 for f in "$kernel" "$ko" "$top/build/vm/guest-exit" "$top/lib/wasmpool-static" \
+	"$top/build/vm/cycle_bench" \
 	/bin/busybox; do
 	[ -r "$f" ] || { echo "run.sh: missing $f" >&2; exit 2; }
 done
@@ -50,6 +53,8 @@ mkinitramfs() { # dir init-script
 	cp "$top/build/vm/guest-exit" "$root/bin/guest-exit"
 	cp "$top/lib/wasmpool-static" "$root/bin/wasmpool"
 	cp "$top/vm/demo.sh" "$root/bin/demo"
+	cp "$top/vm/bench.sh" "$root/bin/bench"
+	cp "$top/build/vm/cycle_bench" "$root/bin/cycle_bench"
 	cp "$2" "$root/init"
 	chmod 755 "$root/init"
 }

@@ -1,0 +1,14 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The benchmarks run inside the VM by `make bench`: the device against the
+# userspace strategy of Wasmtime's pooling allocator, in the same boot.
+set -e
+thp=/sys/kernel/mm/transparent_hugepage/enabled
+[ -w $thp ] && echo never > $thp
+echo "wasmpool bench: kernel $(uname -r), $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+echo "wasmpool bench: transparent huge pages: $(cat $thp 2>/dev/null || echo n/a)"
+echo "wasmpool bench: QEMU TCG stretches a syscall ~3x and a page fault ~8x: compare the ratios, not the times"
+echo "wasmpool bench: alloc -> touch K pages -> reset -> free, 4 MiB memories, median of 7 runs"
+cycle_bench | sed 's/^/    /'
+cycle_bench --csv > /dev/null
