@@ -57,11 +57,27 @@ static inline void wp_vm_flags_clear(struct vm_area_struct *vma,
 #endif
 
 /* The protection-key bits of vm_flags (an architecture difference). */
-#ifdef CONFIG_ARCH_HAS_PKEYS
+#include <linux/mman.h>
 #include <linux/pkeys.h>
+#ifdef CONFIG_ARCH_HAS_PKEYS
 #define WP_VM_PKEY_MASK		ARCH_VM_PKEY_FLAGS
 #else
 #define WP_VM_PKEY_MASK		0UL
 #endif
+
+static inline int wp_vma_pkey(struct vm_area_struct *vma)
+{
+	return vma_pkey(vma);
+}
+
+/*
+ * Give a VMA protection key @pkey. Clear, then set: vm_flags_mod() would
+ * set before it clears, which leaves key 0 (seen on 6.12).
+ */
+static inline void wp_vma_set_pkey(struct vm_area_struct *vma, int pkey)
+{
+	wp_vm_flags_clear(vma, WP_VM_PKEY_MASK);
+	wp_vm_flags_set(vma, calc_vm_prot_bits(0, pkey));
+}
 
 #endif /* _WASMPOOL_COMPAT_H */

@@ -53,6 +53,7 @@ union wp_ucmd_buffer {
 	struct wasmpool_slot_resize slot_resize;
 	struct wasmpool_slot_free slot_free;
 	struct wasmpool_stats stats;
+	struct wasmpool_apply_keys apply_keys;
 };
 
 /**
@@ -75,6 +76,7 @@ static int wp_cmd_slot_grow(struct file *filp, void *ucmd);
 static int wp_cmd_slot_reset(struct file *filp, void *ucmd);
 static int wp_cmd_slot_free(struct file *filp, void *ucmd);
 static int wp_cmd_stats(struct file *filp, void *ucmd);
+static int wp_cmd_apply_keys(struct file *filp, void *ucmd);
 
 #define WP_IOCTL_OP(_nr, _fn, _struct, _last)				\
 	[(_nr) - WASMPOOL_CMD_BASE] = {					\
@@ -91,7 +93,7 @@ static const struct wp_ioctl_op wp_ioctl_ops[] = {
 	WP_IOCTL_OP(WASMPOOL_CMD_LAYOUT, wp_cmd_layout,
 		    struct wasmpool_layout_cmd, layout),
 	WP_IOCTL_OP(WASMPOOL_CMD_CONFIGURE, wp_cmd_configure,
-		    struct wasmpool_configure, layout),
+		    struct wasmpool_configure, stripe_pkeys),
 	WP_IOCTL_OP(WASMPOOL_CMD_SLOT_ALLOC, wp_cmd_slot_alloc,
 		    struct wasmpool_slot_alloc, address),
 	WP_IOCTL_OP(WASMPOOL_CMD_SLOT_GROW, wp_cmd_slot_grow,
@@ -102,6 +104,8 @@ static const struct wp_ioctl_op wp_ioctl_ops[] = {
 		    struct wasmpool_slot_free, __reserved),
 	WP_IOCTL_OP(WASMPOOL_CMD_STATS, wp_cmd_stats, struct wasmpool_stats,
 		    address),
+	WP_IOCTL_OP(WASMPOOL_CMD_APPLY_KEYS, wp_cmd_apply_keys,
+		    struct wasmpool_apply_keys, vmas),
 };
 
 static_assert(ARRAY_SIZE(wp_ioctl_ops) == WASMPOOL_CMD_END - WASMPOOL_CMD_BASE);
@@ -257,6 +261,20 @@ static int wp_cmd_stats(struct file *filp, void *ucmd)
 		return -EOPNOTSUPP;
 	wp_pool_stats(pool, cmd);
 	return 0;
+}
+
+static int wp_cmd_apply_keys(struct file *filp, void *ucmd)
+{
+	struct wasmpool_apply_keys *cmd = ucmd;
+	struct wp_pool *pool;
+	int ret;
+
+	ret = wp_file_pool(filp, &pool);
+	if (ret)
+		return ret;
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	return wp_pool_apply_keys(pool, filp, &cmd->vmas);
 }
 
 static long wp_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)

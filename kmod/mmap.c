@@ -35,6 +35,11 @@ static vm_fault_t wp_vm_fault(struct vm_fault *vmf)
 	if (idx >= l->num_slots || in_slot >= l->max_memory_bytes)
 		goto guard;
 
+	/* A slot of a striped pool is served only through its keyed VMA. */
+	if (wp_pool_striped(pool) &&
+	    wp_vma_pkey(vmf->vma) != pool->pkeys[idx % l->num_stripes])
+		goto guard;
+
 	slot = &pool->slots[idx];
 	down_read(&slot->lock);
 	if (in_slot >= READ_ONCE(slot->accessible)) {
@@ -50,7 +55,10 @@ guard:
 	return VM_FAULT_SIGSEGV;
 }
 
-/* Only ever one VMA per pool without stripes: VM_DONTCOPY, no split. */
+/*
+ * One VMA per pool without stripes, one per slot (and the guard regions
+ * around them) with: VM_DONTCOPY, and splits only by WASMPOOL_IOC_APPLY_KEYS.
+ */
 static void wp_vm_open(struct vm_area_struct *vma)
 {
 	struct wp_pool *pool = vma->vm_private_data;
@@ -65,12 +73,25 @@ static void wp_vm_close(struct vm_area_struct *vma)
 	if (--pool->map_count)
 		return;
 	WRITE_ONCE(pool->address, 0);
+	WRITE_ONCE(pool->keys_applied, false);
 	wp_pool_unmapped(pool);
 }
 
+/*
+ * The pool's mapping splits only when WASMPOOL_IOC_APPLY_KEYS maps a slot
+ * over it, at the slot's boundaries.
+ */
 static int wp_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
 {
-	return -EINVAL;
+	struct wp_pool *pool = vma->vm_private_data;
+	u64 off = (addr - vma->vm_start) + ((u64)vma->vm_pgoff << PAGE_SHIFT);
+	u64 rem;
+
+	if (pool->applying != current || off < pool->layout.pre_slab_guard_bytes)
+		return -EINVAL;
+	div64_u64_rem(off - pool->layout.pre_slab_guard_bytes,
+		      pool->layout.slot_bytes, &rem);
+	return rem ? -EINVAL : 0;
 }
 
 static int wp_vm_mremap(struct vm_area_struct *vma)
@@ -97,12 +118,49 @@ static const struct vm_operations_struct wp_vm_ops = {
 	.mprotect = wp_vm_mprotect,
 };
 
+/*
+ * VM_MIXEDMAP: vm_insert_page() from the fault handler; DONTEXPAND and
+ * DONTCOPY: no mremap() growth, no copy in fork() children; DONTDUMP:
+ * tenants' memory stays out of core dumps. No VM_MAYEXEC: mprotect() can
+ * never make it executable.
+ */
+static void wp_mmap_setup(struct wp_pool *pool, struct vm_area_struct *vma)
+{
+	wp_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTCOPY |
+			VM_DONTDUMP);
+	wp_vm_flags_clear(vma, VM_MAYEXEC);
+	vma->vm_ops = &wp_vm_ops;
+	vma->vm_private_data = pool;
+	pool->map_count++;
+}
+
+/* WASMPOOL_IOC_APPLY_KEYS maps one slot with its stripe's key. */
+static int wp_mmap_slot(struct wp_pool *pool, struct vm_area_struct *vma)
+{
+	const struct wp_layout *l = &pool->layout;
+	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT, idx, rem;
+
+	if (off < l->pre_slab_guard_bytes ||
+	    vma->vm_end - vma->vm_start != l->slot_bytes)
+		return -EINVAL;
+	idx = div64_u64_rem(off - l->pre_slab_guard_bytes, l->slot_bytes, &rem);
+	if (rem || idx >= l->num_slots)
+		return -EINVAL;
+
+	wp_mmap_setup(pool, vma);
+	wp_vma_set_pkey(vma, pool->pkeys[idx % l->num_stripes]);
+	WRITE_ONCE(pool->address, vma->vm_start - off);
+	return 0;
+}
+
 /**
  * wp_mmap_pool() - map a pool: the whole slab, shared, read-write
  * @pool: the configured pool
  * @vma: the new VMA
  *
  * Context: the caller's mmap_lock held for write.
+ * Also maps single slots for WASMPOOL_IOC_APPLY_KEYS (see wp_mmap_slot()).
+ *
  * Return: 0; -EPERM from another address space or for an executable
  * mapping; -EINVAL for a private or not read-write mapping, a non-zero
  * offset or a length other than the layout's total_bytes; -EBUSY when the
@@ -117,23 +175,15 @@ int wp_mmap_pool(struct wp_pool *pool, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_SHARED) ||
 	    (vma->vm_flags & (VM_READ | VM_WRITE)) != (VM_READ | VM_WRITE))
 		return -EINVAL;
+	if (pool->applying == current)
+		return wp_mmap_slot(pool, vma);
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != pool->layout.total_bytes)
 		return -EINVAL;
 	if (pool->map_count)
 		return -EBUSY;
 
-	/*
-	 * VM_MIXEDMAP: vm_insert_page() from the fault handler; DONTEXPAND and
-	 * DONTCOPY: no mremap() growth, no copy in fork() children; DONTDUMP:
-	 * tenants' memory stays out of core dumps. No VM_MAYEXEC: mprotect()
-	 * can never make it executable.
-	 */
-	wp_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTCOPY |
-			VM_DONTDUMP);
-	wp_vm_flags_clear(vma, VM_MAYEXEC);
-	vma->vm_ops = &wp_vm_ops;
-	vma->vm_private_data = pool;
-	pool->map_count = 1;
+	wp_mmap_setup(pool, vma);
+	WRITE_ONCE(pool->keys_applied, false);
 	WRITE_ONCE(pool->address, vma->vm_start);
 	return 0;
 }

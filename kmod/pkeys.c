@@ -9,7 +9,9 @@
  * Copyright (C) 2026 The wasmpool developers
  */
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/pkeys.h>
+#include <linux/sched/mm.h>
 
 #include "pkeys.h"
 
@@ -36,18 +38,88 @@ unsigned int wp_pkeys_total(void)
  */
 unsigned int wp_pkeys_free(struct mm_struct *mm)
 {
+	unsigned int n;
+
+	if (!wp_pkeys_total() || !mm)
+		return 0;
+	mmap_read_lock(mm);
+	n = wp_pkeys_free_locked(mm);
+	mmap_read_unlock(mm);
+	return n;
+}
+
+/**
+ * wp_pkeys_free_locked() - wp_pkeys_free() with mmap_lock already held
+ * @mm: the address space
+ *
+ * Context: mmap_lock of @mm held.
+ * Return: the number of keys not allocated in @mm.
+ */
+unsigned int wp_pkeys_free_locked(struct mm_struct *mm)
+{
 	unsigned int total = wp_pkeys_total();
 	unsigned int n = 0;
 	int pkey;
 
-	if (!total || !mm)
-		return 0;
-
-	mmap_read_lock(mm);
+	mmap_assert_locked(mm);
 	for (pkey = 1; pkey < total; pkey++)
 		if (!mm_pkey_is_allocated(mm, pkey))
 			n++;
-	mmap_read_unlock(mm);
-
 	return n;
+}
+
+/**
+ * wp_pkeys_alloc_locked() - allocate keys in @mm, as pkey_alloc() would
+ * @mm: the address space
+ * @n: how many
+ * @keys: filled with the keys
+ *
+ * The keys' rights in PKRU are left as they are (the kernel cannot set
+ * another thread's PKRU): new keys are denied by the default PKRU.
+ *
+ * Context: mmap_lock of @mm held for write.
+ * Return: 0, or -ENOSPC with nothing allocated.
+ */
+int wp_pkeys_alloc_locked(struct mm_struct *mm, unsigned int n, u8 *keys)
+{
+	unsigned int i;
+	int pkey;
+
+	mmap_assert_write_locked(mm);
+	for (i = 0; i < n; i++) {
+		pkey = mm_pkey_alloc(mm);
+		if (pkey <= 0)
+			goto free_keys;
+		keys[i] = pkey;
+	}
+	return 0;
+
+free_keys:
+	while (i--)
+		mm_pkey_free(mm, keys[i]);
+	return -ENOSPC;
+}
+
+/**
+ * wp_pkeys_release() - give a pool's keys back to its address space
+ * @mm: the address space, pinned with mmgrab()
+ * @n: how many keys
+ * @keys: the keys
+ *
+ * Nothing to do when the address space is already gone (the pool's file is
+ * released by an exiting process).
+ *
+ * Context: process context; takes mmap_lock of @mm for write.
+ */
+void wp_pkeys_release(struct mm_struct *mm, unsigned int n, const u8 *keys)
+{
+	unsigned int i;
+
+	if (!n || !mmget_not_zero(mm))
+		return;
+	mmap_write_lock(mm);
+	for (i = 0; i < n; i++)
+		mm_pkey_free(mm, keys[i]);
+	mmap_write_unlock(mm);
+	mmput(mm);
 }

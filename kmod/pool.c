@@ -14,14 +14,17 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/overflow.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/wasmpool.h>
 
 #include "pages.h"
+#include "pkeys.h"
 #include "pool.h"
 #include "sysfs.h"
 
@@ -29,7 +32,7 @@ static int wp_pool_check_config(const struct wasmpool_configure *cfg)
 {
 	if (cfg->flags & ~WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS)
 		return -EOPNOTSUPP;
-	if (cfg->pkey_mode != WASMPOOL_PKEYS_OFF || cfg->max_pkeys)
+	if (cfg->pkey_mode > WASMPOOL_PKEYS_REQUIRE)
 		return -EOPNOTSUPP;
 	if (!cfg->num_slots || cfg->num_slots > WASMPOOL_MAX_SLOTS ||
 	    !cfg->max_memory_bytes)
@@ -37,41 +40,54 @@ static int wp_pool_check_config(const struct wasmpool_configure *cfg)
 	return 0;
 }
 
-/**
- * wp_pool_create() - carry out WASMPOOL_IOC_CONFIGURE
- * @cfg: the request; its layout is filled on success
- * @mapping: the file's private address space
- * @out: the new pool
- *
- * The pure layout comes first, then the limits of the address space, then
- * the allocations. The pool belongs to current->mm.
- *
- * Context: process context.
- * Return: 0 or -errno as documented for WASMPOOL_IOC_CONFIGURE.
- */
-int wp_pool_create(struct wasmpool_configure *cfg,
-		   struct address_space *mapping, struct wp_pool **out)
+/* Keys the configuration asks for: max_pkeys, or every key but key 0. */
+static u32 wp_pool_keys_wanted(const struct wasmpool_configure *cfg)
 {
+	u32 all = wp_pkeys_total() ? wp_pkeys_total() - 1 : 0;
+
+	return cfg->max_pkeys ? min(cfg->max_pkeys, all) : all;
+}
+
+/*
+ * Create the pool with @free protection keys available (0: no stripes).
+ * The pure layout comes first, then the keys, then the limits of the
+ * address space, then the allocations, then the keys are taken.
+ */
+static int wp_pool_create_keyed(struct wasmpool_configure *cfg,
+				struct address_space *mapping, u32 free,
+				struct wp_pool **out)
+{
+	u32 avail = min(free, wp_pool_keys_wanted(cfg));
 	struct wp_layout_in in = {
 		.max_memory_bytes = cfg->max_memory_bytes,
 		.num_slots = cfg->num_slots,
 		.reservation_bytes = cfg->reservation_bytes,
 		.guard_bytes = cfg->guard_bytes,
-		.num_pkeys = 0,
+		.num_pkeys = min_t(u32, avail, WASMPOOL_MAX_STRIPES),
 		.guard_before_slots = cfg->flags & WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS,
 	};
 	struct wp_pool *pool;
-	struct wp_layout l;
+	struct wp_layout l, full;
 	u64 keep;
 	u32 i;
 	int ret;
 
-	ret = wp_pool_check_config(cfg);
-	if (ret)
-		return ret;
 	ret = wp_layout_compute(&in, &l);
 	if (ret)
 		return ret;
+	if (cfg->pkey_mode == WASMPOOL_PKEYS_REQUIRE) {
+		/* All the keys the layout can use, or fail. */
+		in.num_pkeys = min_t(u32, wp_pool_keys_wanted(cfg), WASMPOOL_MAX_STRIPES);
+		ret = wp_layout_compute(&in, &full);
+		if (ret)
+			return ret;
+		if (full.num_stripes > l.num_stripes) {
+			pr_info_ratelimited("%s[%d]: a pool needs %llu protection keys, the process has %u free\n",
+					    current->comm, task_pid_nr(current),
+					    full.num_stripes, free);
+			return -ENOSPC;
+		}
+	}
 	keep = round_up(cfg->keep_resident_bytes, PAGE_SIZE);
 	if (cfg->keep_resident_bytes > l.max_memory_bytes ||
 	    keep > l.max_memory_bytes)
@@ -94,12 +110,16 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 				GFP_KERNEL_ACCOUNT);
 	if (!pool->stripes)
 		goto free_slots;
+	if (l.num_stripes > 1 &&
+	    wp_pkeys_alloc_locked(current->mm, l.num_stripes, pool->pkeys))
+		goto free_stripes;
 
 	pool->layout = l;
 	pool->keep_resident = keep;
 	pool->mapping = mapping;
 	xa_init(&pool->pages);
 	spin_lock_init(&pool->lock);
+	mutex_init(&pool->apply_lock);
 	pool->metadata_bytes = sizeof(*pool) +
 		l.num_slots * sizeof(*pool->slots) +
 		l.num_stripes * sizeof(*pool->stripes);
@@ -121,14 +141,54 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 	pool->mm = current->mm;
 	atomic64_inc(&wp_global.pools);
 	wp_layout_to_uapi(&l, &cfg->layout);
+	memset(cfg->stripe_pkeys, 0, sizeof(cfg->stripe_pkeys));
+	if (l.num_stripes > 1)
+		memcpy(cfg->stripe_pkeys, pool->pkeys, l.num_stripes);
 	*out = pool;
 	return 0;
 
+free_stripes:
+	kfree(pool->stripes);
 free_slots:
 	kvfree(pool->slots);
 free_pool:
 	kfree(pool);
 	return -ENOMEM;
+}
+
+/**
+ * wp_pool_create() - carry out WASMPOOL_IOC_CONFIGURE
+ * @cfg: the request; its layout is filled on success
+ * @mapping: the file's private address space
+ * @out: the new pool
+ *
+ * With protection keys, the keys free in current->mm at the time are what
+ * the layout is computed with, and they are allocated with the pool. The
+ * pool (and its keys) belong to current->mm.
+ *
+ * Context: process context.
+ * Return: 0 or -errno as documented for WASMPOOL_IOC_CONFIGURE.
+ */
+int wp_pool_create(struct wasmpool_configure *cfg,
+		   struct address_space *mapping, struct wp_pool **out)
+{
+	struct mm_struct *mm = current->mm;
+	bool pkeys = cfg->pkey_mode != WASMPOOL_PKEYS_OFF && wp_pkeys_total();
+	int ret;
+
+	ret = wp_pool_check_config(cfg);
+	if (ret)
+		return ret;
+	if (cfg->pkey_mode == WASMPOOL_PKEYS_REQUIRE && !pkeys)
+		return -EOPNOTSUPP;
+	if (!pkeys)
+		return wp_pool_create_keyed(cfg, mapping, 0, out);
+
+	/* The keys free now are the keys the pool gets: hold the lock. */
+	mmap_write_lock(mm);
+	ret = wp_pool_create_keyed(cfg, mapping, wp_pkeys_free_locked(mm), out);
+	mmap_write_unlock(mm);
+	return ret;
 }
 
 /**
@@ -167,6 +227,9 @@ void wp_pool_destroy(struct wp_pool *pool)
 	wp_pool_unmapped(pool);
 	WARN_ON_ONCE(!xa_empty(&pool->pages));
 	xa_destroy(&pool->pages);
+	if (wp_pool_striped(pool))
+		wp_pkeys_release(pool->mm, pool->layout.num_stripes, pool->pkeys);
+	mutex_destroy(&pool->apply_lock);
 	atomic64_sub(pool->slots_in_use, &wp_global.slots_in_use);
 	atomic64_dec(&wp_global.pools);
 	mmdrop(pool->mm);
@@ -227,6 +290,9 @@ int wp_pool_slot_alloc(struct wp_pool *pool, u64 *accessible, u32 *stripe,
 		return ret;
 	if (!any_stripe && *stripe >= n)
 		return -EINVAL;
+	/* Until every slot carries its key, no slot of a striped pool. */
+	if (n > 1 && !READ_ONCE(pool->keys_applied))
+		return -EBADFD;
 
 	spin_lock(&pool->lock);
 	if (!any_stripe) {
@@ -378,4 +444,98 @@ void wp_pool_stats(struct wp_pool *pool, struct wasmpool_stats *st)
 	st->pages_freed = atomic64_read(&pool->pages_freed);
 	st->metadata_bytes = pool->metadata_bytes;
 	st->address = READ_ONCE(pool->address);
+}
+
+/* The pool's only VMA is its whole first mapping, as mmap() made it. */
+static bool wp_pool_mapped_whole(struct wp_pool *pool, struct file *filp,
+				 unsigned long base)
+{
+	struct vm_area_struct *vma;
+
+	mmap_assert_locked(pool->mm);
+	vma = vma_lookup(pool->mm, base);
+	return vma && vma->vm_file == filp && vma->vm_start == base &&
+	       vma->vm_end - base == pool->layout.total_bytes &&
+	       pool->map_count == 1;
+}
+
+/**
+ * wp_pool_apply_keys() - give every slot a VMA with its stripe's key
+ * @pool: the pool, mapped
+ * @filp: the pool's file
+ * @vmas: out: the VMAs of the pool afterwards
+ *
+ * Maps each slot anew over the pool's mapping (MAP_FIXED, same file and
+ * offset), so that ->mmap() sets the slot's key on a VMA of its own.
+ * vm_mmap() takes mmap_lock itself: no lock of ours is held across it but
+ * @pool->apply_lock, which no fault or ->mmap() takes.
+ *
+ * Context: process context, the pool's owner.
+ * Return: 0, -EINVAL (not mapped), -EALREADY, -EBUSY (the mapping changed
+ * under us), -ENOMEM (vm.max_map_count reached: the pool is unmapped), or
+ * another error of vm_mmap() (the pool is unmapped as well).
+ */
+int wp_pool_apply_keys(struct wp_pool *pool, struct file *filp, u64 *vmas)
+{
+	const struct wp_layout *l = &pool->layout;
+	struct mm_struct *mm = pool->mm;
+	unsigned long base, addr;
+	long ret = 0;
+	u32 i;
+
+	if (!wp_pool_striped(pool)) {
+		*vmas = READ_ONCE(pool->map_count);
+		return 0;
+	}
+
+	mutex_lock(&pool->apply_lock);
+	mmap_read_lock(mm);
+	base = pool->address;
+	if (!base)
+		ret = -EINVAL;
+	else if (pool->keys_applied)
+		ret = -EALREADY;
+	else if (!wp_pool_mapped_whole(pool, filp, base))
+		ret = -EBUSY;
+	mmap_read_unlock(mm);
+	if (ret)
+		goto unlock;
+
+	pool->applying = current;
+	for (i = 0; i < l->num_slots; i++) {
+		u64 off = wp_slot_offset(pool, i);
+
+		addr = vm_mmap(filp, base + off, l->slot_bytes,
+			       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, off);
+		if (IS_ERR_VALUE(addr)) {
+			ret = (long)addr;
+			break;
+		}
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	pool->applying = NULL;
+
+	if (ret) {
+		if (ret == -ENOMEM)
+			pr_info_ratelimited("%s[%d]: a striped pool of %llu slots needs a mapping per slot: vm.max_map_count is too low; the pool was unmapped\n",
+					    current->comm, task_pid_nr(current),
+					    l->num_slots);
+		vm_munmap(base, l->total_bytes);
+		goto unlock;
+	}
+
+	mmap_write_lock(mm);
+	if (READ_ONCE(pool->address) == base && pool->map_count >= l->num_slots)
+		WRITE_ONCE(pool->keys_applied, true);
+	else
+		ret = -EBUSY;
+	*vmas = pool->map_count;
+	mmap_write_unlock(mm);
+unlock:
+	mutex_unlock(&pool->apply_lock);
+	return ret;
 }

@@ -18,10 +18,13 @@
 
 #include <linux/atomic.h>
 #include <linux/mm_types.h>
+#include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+
+#include <linux/wasmpool.h>
 
 #include "layout.h"
 
@@ -82,6 +85,13 @@ struct wp_stripe {
  * @map_count: VMAs mapping the pool; under the owner's mmap_lock
  * @address: start of the mapping, 0 when unmapped; written under the
  *	owner's mmap_lock, read with READ_ONCE()
+ * @pkeys: the protection key of each stripe, when num_stripes > 1
+ *	(immutable); allocated in @mm
+ * @apply_lock: serializes WASMPOOL_IOC_APPLY_KEYS
+ * @applying: the task inside WASMPOOL_IOC_APPLY_KEYS, whose ->mmap() calls
+ *	map single slots; under @apply_lock
+ * @keys_applied: every slot has its own VMA with its stripe's key; written
+ *	under the owner's mmap_lock, read with READ_ONCE()
  * @metadata_bytes: kernel memory of the bookkeeping (immutable)
  * @resident_pages: pages in @pages
  * @faults: faults served
@@ -106,6 +116,12 @@ struct wp_pool {
 
 	unsigned int map_count;
 	unsigned long address;
+
+	u8 pkeys[WASMPOOL_MAX_STRIPES];
+	struct mutex apply_lock;	/* see above */
+	struct task_struct *applying;
+	bool keys_applied;
+
 	size_t metadata_bytes;
 
 	atomic64_t resident_pages;
@@ -128,6 +144,13 @@ int wp_pool_slot_reset(struct wp_pool *pool, u32 slot, u64 *accessible);
 int wp_pool_slot_free(struct wp_pool *pool, u32 slot);
 void wp_pool_stats(struct wp_pool *pool, struct wasmpool_stats *st);
 void wp_pool_unmapped(struct wp_pool *pool);
+int wp_pool_apply_keys(struct wp_pool *pool, struct file *filp, u64 *vmas);
+
+/* The pool has protection-key stripes. */
+static inline bool wp_pool_striped(const struct wp_pool *pool)
+{
+	return pool->layout.num_stripes > 1;
+}
 
 /* Byte offset of slot @idx in the file (and the mapping). */
 static inline u64 wp_slot_offset(const struct wp_pool *pool, u32 idx)

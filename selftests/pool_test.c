@@ -625,8 +625,8 @@ TEST(configure_errors)
 	TRY(reservation_bytes, UINT64_MAX, -EOVERFLOW);
 	TRY(guard_bytes, UINT64_MAX - PAGE, -EOVERFLOW);
 	TRY(flags, 2, -EOPNOTSUPP);
+	TRY(pkey_mode, 3, -EOPNOTSUPP);
 	TRY(pkey_mode, 99, -EOPNOTSUPP);
-	TRY(max_pkeys, 1, -EOPNOTSUPP);
 	/* valid layout, but no address space holds it: 1 million 1 TiB slots */
 	c = small_config();
 	c.max_memory_bytes = 1ULL << 40;
@@ -652,7 +652,7 @@ TEST(configure_size_rules)
 	WP_TEST_OPEN_DEVICE(fd);
 	memset(&big, 0, sizeof(big));
 	big.c = small_config();
-	big.c.size = offsetofend(struct wasmpool_configure, layout) - 1;
+	big.c.size = offsetofend(struct wasmpool_configure, stripe_pkeys) - 1;
 	EXPECT_EQ(-EINVAL, wp_ioctl(fd, WASMPOOL_IOC_CONFIGURE, &big));
 	big.c.size = sizeof(big);
 	big.tail[3] = 1;

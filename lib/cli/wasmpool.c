@@ -27,6 +27,13 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_NODEV = 3 };
 static const char *const cmd_names[] = {
 	[WASMPOOL_CMD_INFO - WASMPOOL_CMD_BASE] = "info",
 	[WASMPOOL_CMD_LAYOUT - WASMPOOL_CMD_BASE] = "layout",
+	[WASMPOOL_CMD_CONFIGURE - WASMPOOL_CMD_BASE] = "configure",
+	[WASMPOOL_CMD_SLOT_ALLOC - WASMPOOL_CMD_BASE] = "slot_alloc",
+	[WASMPOOL_CMD_SLOT_GROW - WASMPOOL_CMD_BASE] = "slot_grow",
+	[WASMPOOL_CMD_SLOT_RESET - WASMPOOL_CMD_BASE] = "slot_reset",
+	[WASMPOOL_CMD_SLOT_FREE - WASMPOOL_CMD_BASE] = "slot_free",
+	[WASMPOOL_CMD_STATS - WASMPOOL_CMD_BASE] = "stats",
+	[WASMPOOL_CMD_APPLY_KEYS - WASMPOOL_CMD_BASE] = "apply_keys",
 };
 
 static void usage(FILE *f)

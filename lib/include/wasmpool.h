@@ -74,6 +74,7 @@ int wasmpool_layout_query(int fd, struct wasmpool_layout_cmd *cmd);
  * @fd: the open file of /dev/wasmpool
  * @base: where the slab is mapped
  * @layout: the slab layout the kernel computed
+ * @stripe_pkeys: the protection key of each stripe (all 0 without stripes)
  *
  * Filled by wasmpool_create(); the fields are read-only for the caller.
  */
@@ -81,6 +82,7 @@ struct wasmpool {
 	int fd;
 	char *base;
 	struct wasmpool_layout layout;
+	uint8_t stripe_pkeys[WASMPOOL_MAX_STRIPES];
 };
 
 /**
@@ -89,10 +91,23 @@ struct wasmpool {
  * @cfg: the configuration (see WASMPOOL_IOC_CONFIGURE); its size is set and
  *	its layout filled by the call
  *
- * Return: 0 or -errno of open(), WASMPOOL_IOC_CONFIGURE or mmap(); nothing
- * is left open or mapped on failure.
+ * For a striped pool it also gives every slot its stripe's key
+ * (WASMPOOL_IOC_APPLY_KEYS): four system calls whatever the pool's size.
+ * The keys start denied in PKRU: open them with wasmpool_pkru_*().
+ *
+ * Return: 0 or -errno of open(), WASMPOOL_IOC_CONFIGURE, mmap() or
+ * WASMPOOL_IOC_APPLY_KEYS; nothing is left open or mapped on failure.
  */
 int wasmpool_create(struct wasmpool *pool, struct wasmpool_configure *cfg);
+
+/**
+ * wasmpool_apply_keys() - WASMPOOL_IOC_APPLY_KEYS: key every slot
+ * @fd: a configured and mapped file
+ * @vmas: if not NULL, set to the number of VMAs of the pool afterwards
+ *
+ * Return: 0 or -errno as documented in <linux/wasmpool.h>.
+ */
+int wasmpool_apply_keys(int fd, uint64_t *vmas);
 
 /**
  * wasmpool_destroy() - unmap and close a pool made by wasmpool_create()
@@ -194,6 +209,78 @@ static inline void *wasmpool_slot_addr(const struct wasmpool *pool, uint32_t slo
 {
 	return pool->base + pool->layout.pre_slab_guard_bytes +
 	       (uint64_t)slot * pool->layout.slot_bytes;
+}
+
+/*
+ * PKRU, the per-thread register of protection-key rights (x86-64 with
+ * OSPKE only: the instructions fault without it; check
+ * WASMPOOL_FEATURE_PKEYS first). Two bits per key: bit 2k denies access to
+ * key k, bit 2k+1 denies writes. A thread starts with its parent's PKRU;
+ * signal handlers start with the default (keys 1-15 denied).
+ */
+#if defined(__x86_64__)
+/**
+ * wasmpool_pkru_read() - the calling thread's PKRU
+ */
+static inline uint32_t wasmpool_pkru_read(void)
+{
+	uint32_t eax, edx;
+
+	__asm__ volatile(".byte 0x0f, 0x01, 0xee" /* rdpkru */
+			 : "=a"(eax), "=d"(edx) : "c"(0));
+	return eax;
+}
+
+/**
+ * wasmpool_pkru_write() - set the calling thread's PKRU
+ * @pkru: the new value
+ */
+static inline void wasmpool_pkru_write(uint32_t pkru)
+{
+	__asm__ volatile(".byte 0x0f, 0x01, 0xef" /* wrpkru */
+			 : : "a"(pkru), "c"(0), "d"(0) : "memory");
+}
+#endif
+
+/**
+ * wasmpool_pkru_for_stripe() - a PKRU value that opens one stripe only
+ * @pool: the pool
+ * @pkru: the value to start from (wasmpool_pkru_read(), usually)
+ * @stripe: the stripe whose key to allow
+ *
+ * Return: @pkru with the key of @stripe allowed and the keys of the pool's
+ * other stripes denied; other keys (key 0 among them) as in @pkru.
+ */
+static inline uint32_t wasmpool_pkru_for_stripe(const struct wasmpool *pool,
+						uint32_t pkru, uint32_t stripe)
+{
+	uint32_t i;
+
+	if (pool->layout.num_stripes < 2)
+		return pkru;
+	for (i = 0; i < pool->layout.num_stripes; i++) {
+		uint32_t bits = 3u << (2 * pool->stripe_pkeys[i]);
+
+		pkru = i == stripe ? pkru & ~bits : pkru | bits;
+	}
+	return pkru;
+}
+
+/**
+ * wasmpool_pkru_allow_pool() - a PKRU value that opens every stripe
+ * @pool: the pool
+ * @pkru: the value to start from
+ *
+ * Return: @pkru with all the pool's keys allowed.
+ */
+static inline uint32_t wasmpool_pkru_allow_pool(const struct wasmpool *pool,
+						uint32_t pkru)
+{
+	uint32_t i;
+
+	for (i = 0; i < pool->layout.num_stripes && pool->layout.num_stripes > 1; i++)
+		pkru &= ~(3u << (2 * pool->stripe_pkeys[i]));
+	return pkru;
 }
 
 #ifdef __cplusplus

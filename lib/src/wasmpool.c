@@ -89,6 +89,16 @@ int wasmpool_map(int fd, const struct wasmpool_layout *layout, char **base)
 	return 0;
 }
 
+int wasmpool_apply_keys(int fd, uint64_t *vmas)
+{
+	struct wasmpool_apply_keys cmd = { .size = sizeof(cmd) };
+	int ret = wp_ioctl(fd, WASMPOOL_IOC_APPLY_KEYS, &cmd);
+
+	if (!ret && vmas)
+		*vmas = cmd.vmas;
+	return ret;
+}
+
 int wasmpool_create(struct wasmpool *pool, struct wasmpool_configure *cfg)
 {
 	int fd, ret;
@@ -99,6 +109,15 @@ int wasmpool_create(struct wasmpool *pool, struct wasmpool_configure *cfg)
 	ret = wasmpool_configure(fd, cfg);
 	if (!ret)
 		ret = wasmpool_map(fd, &cfg->layout, &pool->base);
+	if (!ret && cfg->layout.num_stripes > 1) {
+		ret = wasmpool_apply_keys(fd, NULL);
+		if (ret) {
+			int saved = errno;
+
+			munmap(pool->base, cfg->layout.total_bytes);
+			errno = saved;
+		}
+	}
 	if (ret) {
 		int saved = errno;
 
@@ -108,6 +127,7 @@ int wasmpool_create(struct wasmpool *pool, struct wasmpool_configure *cfg)
 	}
 	pool->fd = fd;
 	pool->layout = cfg->layout;
+	memcpy(pool->stripe_pkeys, cfg->stripe_pkeys, sizeof(pool->stripe_pkeys));
 	return 0;
 }
 

@@ -82,6 +82,7 @@ enum {
 	WASMPOOL_CMD_SLOT_RESET,
 	WASMPOOL_CMD_SLOT_FREE,
 	WASMPOOL_CMD_STATS,
+	WASMPOOL_CMD_APPLY_KEYS,
 	WASMPOOL_CMD_END,	/* not a command: one past the last */
 };
 
@@ -256,12 +257,53 @@ struct wasmpool_layout_cmd {
  */
 
 /**
+ * DOC: Protection-key stripes
+ *
+ * With x86 memory protection keys (MPK), neighbouring slots can carry
+ * different keys ("stripes", ColorGuard): slot ``i`` belongs to stripe
+ * ``i % num_stripes`` and carries that stripe's key. A thread that opens
+ * only its stripe's key (and key 0) in its PKRU register faults
+ * (SIGSEGV, si_code SEGV_PKUERR, si_pkey the slot's key) on any access to a
+ * slot of another stripe, so the slots of the other stripes serve as guard
+ * regions and the slab packs more slots into the address space.
+ *
+ * The kernel allocates the keys in the configuring process (like
+ * pkey_alloc(), so a later pkey_alloc() never returns one of them) and
+ * frees them when the pool goes away. It cannot open them in any thread's
+ * PKRU: a new key starts denied (the default PKRU denies keys 1-15), and
+ * the runtime opens the key of the stripe it runs (libwasmpool's PKRU
+ * helpers). Signal handlers run with the default PKRU: a handler that
+ * touches pool memory must open the key itself; the interrupted thread's
+ * PKRU comes back on return from the handler (not after siglongjmp()).
+ *
+ * Setup takes O(1) system calls: configure, mmap(), and
+ * WASMPOOL_IOC_APPLY_KEYS, which gives every slot its own VMA carrying its
+ * stripe's key (a VMA carries one key). A striped pool thus needs one VMA
+ * per slot, which vm.max_map_count (default 65530) bounds.
+ *
+ * What the kernel cannot prevent: the process may pkey_free() a pool's key
+ * (a later pkey_alloc() then returns it, and the pool's end frees it again);
+ * fork() children inherit the allocation of the keys. Changing the key of
+ * pool memory (pkey_mprotect()) is refused with EACCES.
+ */
+
+/**
  * enum wasmpool_pkey_mode - values of &struct wasmpool_configure.pkey_mode
  * @WASMPOOL_PKEYS_OFF: no protection-key stripes
+ * @WASMPOOL_PKEYS_AUTO: stripes with the keys the CPU and the process have
+ *	free (up to max_pkeys), none without protection keys
+ * @WASMPOOL_PKEYS_REQUIRE: stripes with as many keys as the layout can use
+ *	(up to max_pkeys); fail with EOPNOTSUPP without protection keys and
+ *	with ENOSPC when the process has fewer keys free
  */
 enum wasmpool_pkey_mode {
 	WASMPOOL_PKEYS_OFF = 0,
+	WASMPOOL_PKEYS_AUTO = 1,
+	WASMPOOL_PKEYS_REQUIRE = 2,
 };
+
+/* The most stripes (and so keys) a pool can have. */
+#define WASMPOOL_MAX_STRIPES	32
 
 /**
  * struct wasmpool_configure - ioctl(WASMPOOL_IOC_CONFIGURE): create the pool
@@ -275,19 +317,22 @@ enum wasmpool_pkey_mode {
  *	reset keeps (zeroed); rounded up to the page size; at most
  *	@max_memory_bytes
  * @pkey_mode: in: a value of &enum wasmpool_pkey_mode
- * @max_pkeys: in: 0 (reserved for protection-key stripes)
- * @layout: out: the layout of the pool
+ * @max_pkeys: in: the most protection keys to use; 0 for no limit
+ * @layout: out: the layout of the pool, computed with the keys the pool got
+ * @stripe_pkeys: out: the protection key of each stripe; all 0 without
+ *	stripes (layout.num_stripes == 1)
  *
  * Once per file. The pool belongs to the calling process's address space
- * from now on.
+ * from now on, and so do its keys.
  *
  * Return: 0, or -1 with errno: EBUSY when the file is already configured;
  * EINVAL for @num_slots or @max_memory_bytes out of range, @keep_resident_bytes
  * above @max_memory_bytes, or max memory above the reservation; EOVERFLOW
  * as for WASMPOOL_IOC_LAYOUT; ENOMEM when the slab is larger than the
  * process's address space (checked after the layout) or memory for the
- * pool's bookkeeping cannot be allocated; EOPNOTSUPP for an unknown flag,
- * pkey mode, or a non-zero @max_pkeys.
+ * pool's bookkeeping cannot be allocated; EOPNOTSUPP for an unknown flag
+ * or pkey mode, or WASMPOOL_PKEYS_REQUIRE without protection keys; ENOSPC
+ * for WASMPOOL_PKEYS_REQUIRE when the process has too few keys free.
  */
 struct wasmpool_configure {
 	__u32 size;
@@ -300,6 +345,7 @@ struct wasmpool_configure {
 	__u32 pkey_mode;
 	__u32 max_pkeys;
 	struct wasmpool_layout layout;
+	__u8 stripe_pkeys[WASMPOOL_MAX_STRIPES];
 };
 
 /* The most slots one pool may have. */
@@ -332,7 +378,8 @@ enum wasmpool_slot_alloc_flags {
  *
  * Return: 0, or -1 with errno: ENOSPC when no slot (of the stripe) is free;
  * ERANGE when @accessible_bytes is above max memory; EINVAL for a stripe
- * out of range; EBADFD, EPERM as in the errno contract.
+ * out of range; EBADFD, EPERM as in the errno contract; EBADFD also for a
+ * striped pool whose keys are not applied (WASMPOOL_IOC_APPLY_KEYS).
  */
 struct wasmpool_slot_alloc {
 	__u32 size;
@@ -433,11 +480,42 @@ struct wasmpool_stats {
 	__aligned_u64 address;
 };
 
+/**
+ * struct wasmpool_apply_keys - ioctl(WASMPOOL_IOC_APPLY_KEYS): key the slots
+ * @size: in: sizeof(struct wasmpool_apply_keys)
+ * @flags: in: must be 0
+ * @vmas: out: the VMAs the pool's mapping now consists of
+ *
+ * After the pool's mmap(), gives every slot of a striped pool a VMA of its
+ * own that carries its stripe's protection key (the guard regions before
+ * and after the slab keep key 0). Until then, slots of a striped pool cannot
+ * be allocated. For a pool without stripes it changes nothing and succeeds,
+ * so a runtime may always call it. The slots' mappings count against
+ * vm.max_map_count; when it is reached, the pool is unmapped (its pages
+ * freed), the call fails with ENOMEM and the kernel log names the sysctl:
+ * raise it and map the pool again.
+ *
+ * After it, the pool's mapping must still be unmapped as a whole: a
+ * munmap() of exactly one slot's range removes that slot from the mapping
+ * (its accesses then fault) - there is no way for the module to refuse it.
+ *
+ * Return: 0, or -1 with errno: EINVAL when the pool is not mapped; EALREADY
+ * when the keys are applied already; EBUSY when the pool's mapping was
+ * changed under the call; ENOMEM as above; EBADFD, EPERM as in the errno
+ * contract.
+ */
+struct wasmpool_apply_keys {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 vmas;
+};
+
 #define WASMPOOL_IOC_CONFIGURE	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_CONFIGURE)
 #define WASMPOOL_IOC_SLOT_ALLOC	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_ALLOC)
 #define WASMPOOL_IOC_SLOT_GROW	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_GROW)
 #define WASMPOOL_IOC_SLOT_RESET	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_RESET)
 #define WASMPOOL_IOC_SLOT_FREE	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_FREE)
 #define WASMPOOL_IOC_STATS	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_STATS)
+#define WASMPOOL_IOC_APPLY_KEYS	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_APPLY_KEYS)
 
 #endif /* _UAPI_LINUX_WASMPOOL_H */
