@@ -65,6 +65,20 @@ static inline void wp_vm_flags_clear(struct vm_area_struct *vma,
 #define WP_VM_PKEY_MASK		0UL
 #endif
 
+/*
+ * A key pkey_alloc() could still hand out. On x86 mm_pkey_is_allocated()
+ * says no for the execute-only key, which is taken all the same: look at
+ * the allocation map itself.
+ */
+static inline bool wp_pkey_available(struct mm_struct *mm, int pkey)
+{
+#ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
+	return !(mm_pkey_allocation_map(mm) & (1U << pkey));
+#else
+	return !mm_pkey_is_allocated(mm, pkey);
+#endif
+}
+
 static inline int wp_vma_pkey(struct vm_area_struct *vma)
 {
 	return vma_pkey(vma);

@@ -119,8 +119,8 @@ void wp_layout_to_uapi(const struct wp_layout *l, struct wasmpool_layout *u)
  * so they accept, refuse and answer alike.
  *
  * Context: any; no locks, no allocation.
- * Return: 0, -EOPNOTSUPP for unknown flags or a non-zero reserved field, or
- * an error of wp_layout_compute().
+ * Return: 0, -EOPNOTSUPP for unknown flags or a non-zero reserved field,
+ * -EINVAL for more than 4096 keys, or an error of wp_layout_compute().
  */
 int wp_layout_cmd(struct wasmpool_layout_cmd *cmd)
 {
@@ -130,6 +130,9 @@ int wp_layout_cmd(struct wasmpool_layout_cmd *cmd)
 
 	if ((cmd->flags & ~WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS) || cmd->__reserved)
 		return -EOPNOTSUPP;
+	/* Beyond this the reference's rounding leaves holes: see layout.h. */
+	if (cmd->num_pkeys > WP_LAYOUT_PAGE_SIZE)
+		return -EINVAL;
 
 	in.max_memory_bytes = cmd->max_memory_bytes;
 	in.num_slots = cmd->num_slots;

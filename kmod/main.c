@@ -36,11 +36,14 @@
 /**
  * struct wp_file - what an open file of /dev/wasmpool holds
  * @inode: the anonymous inode whose address space the file maps
+ * @configure_lock: serializes WASMPOOL_IOC_CONFIGURE: the loser of a race
+ *	gets EBUSY, not a side effect of the winner (such as keys gone)
  * @pool: the pool, NULL until WASMPOOL_IOC_CONFIGURE; set once, published
- *	with cmpxchg() and read with smp_load_acquire()
+ *	with smp_store_release() and read with smp_load_acquire()
  */
 struct wp_file {
 	struct inode *inode;
+	struct mutex configure_lock;	/* see above */
 	struct wp_pool *pool;
 };
 
@@ -144,12 +147,12 @@ static int wp_cmd_layout(struct file *filp, void *ucmd)
 	return wp_layout_cmd(ucmd);
 }
 
-/* The file's pool or NULL; the pool was fully set up before cmpxchg(). */
+/* The file's pool or NULL; the pool was fully set up before publication. */
 static struct wp_pool *wp_file_get_pool(struct file *filp)
 {
 	struct wp_file *wpf = filp->private_data;
 
-	/* Pairs with the cmpxchg() that publishes the pool. */
+	/* Pairs with the smp_store_release() that publishes the pool. */
 	return smp_load_acquire(&wpf->pool);
 }
 
@@ -170,17 +173,18 @@ static int wp_cmd_configure(struct file *filp, void *ucmd)
 	struct wp_pool *pool;
 	int ret;
 
-	if (wp_file_get_pool(filp))
-		return -EBUSY;
-	ret = wp_pool_create(ucmd, filp->f_mapping, &pool);
-	if (ret)
-		return ret;
-	/* Two threads may configure at once: the first one wins. */
-	if (cmpxchg(&wpf->pool, NULL, pool)) {
-		wp_pool_destroy(pool);
-		return -EBUSY;
+	mutex_lock(&wpf->configure_lock);
+	if (wpf->pool) {
+		ret = -EBUSY;
+		goto unlock;
 	}
-	return 0;
+	ret = wp_pool_create(ucmd, filp->f_mapping, &pool);
+	if (!ret)
+		/* Pairs with smp_load_acquire() in wp_file_get_pool(). */
+		smp_store_release(&wpf->pool, pool);
+unlock:
+	mutex_unlock(&wpf->configure_lock);
+	return ret;
 }
 
 static int wp_cmd_slot_alloc(struct file *filp, void *ucmd)
@@ -298,6 +302,9 @@ static long wp_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		return -EFAULT;
 	if (usize < op->min_size)
 		return -EINVAL;
+	/* A larger struct only adds a tail to check: bound it, as clone3(). */
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
 	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
 	if (ret)
 		return ret;
@@ -336,6 +343,7 @@ static int wp_open(struct inode *inode, struct file *filp)
 		ret = PTR_ERR(wpf->inode);
 		goto free_wpf;
 	}
+	mutex_init(&wpf->configure_lock);
 	/* unmap_mapping_range() on this file must reach this file only. */
 	filp->f_mapping = wpf->inode->i_mapping;
 	filp->private_data = wpf;
@@ -353,6 +361,7 @@ static int wp_release(struct inode *inode, struct file *filp)
 
 	if (wpf->pool)
 		wp_pool_destroy(wpf->pool);
+	mutex_destroy(&wpf->configure_lock);
 	iput(wpf->inode);
 	kfree(wpf);
 	return 0;

@@ -28,6 +28,9 @@ static vm_fault_t wp_vm_fault(struct vm_fault *vmf)
 	struct wp_slot *slot;
 	vm_fault_t ret;
 
+	/* Only the owner maps the pool; anything else is a bug. */
+	if (WARN_ON_ONCE(vmf->vma->vm_mm != pool->mm))
+		return VM_FAULT_SIGBUS;
 	if (off < l->pre_slab_guard_bytes)
 		goto guard;
 	idx = div64_u64_rem(off - l->pre_slab_guard_bytes, l->slot_bytes,
@@ -63,14 +66,14 @@ static void wp_vm_open(struct vm_area_struct *vma)
 {
 	struct wp_pool *pool = vma->vm_private_data;
 
-	pool->map_count++;
+	atomic_inc(&pool->map_count);
 }
 
 static void wp_vm_close(struct vm_area_struct *vma)
 {
 	struct wp_pool *pool = vma->vm_private_data;
 
-	if (--pool->map_count)
+	if (!atomic_dec_and_test(&pool->map_count))
 		return;
 	WRITE_ONCE(pool->address, 0);
 	WRITE_ONCE(pool->keys_applied, false);
@@ -87,7 +90,8 @@ static int wp_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
 	u64 off = (addr - vma->vm_start) + ((u64)vma->vm_pgoff << PAGE_SHIFT);
 	u64 rem;
 
-	if (pool->applying != current || off < pool->layout.pre_slab_guard_bytes)
+	if (READ_ONCE(pool->applying) != current ||
+	    off < pool->layout.pre_slab_guard_bytes)
 		return -EINVAL;
 	div64_u64_rem(off - pool->layout.pre_slab_guard_bytes,
 		      pool->layout.slot_bytes, &rem);
@@ -120,18 +124,20 @@ static const struct vm_operations_struct wp_vm_ops = {
 
 /*
  * VM_MIXEDMAP: vm_insert_page() from the fault handler; DONTEXPAND and
- * DONTCOPY: no mremap() growth, no copy in fork() children; DONTDUMP:
- * tenants' memory stays out of core dumps. No VM_MAYEXEC: mprotect() can
- * never make it executable.
+ * DONTCOPY: no mremap() growth, no copy in fork() children; VM_IO: no
+ * madvise(MADV_DOFORK) to undo DONTCOPY, and no get_user_pages() pinning
+ * a tenant's page across a reset (so no O_DIRECT or registered buffers in
+ * pool memory); DONTDUMP: tenants' memory stays out of core dumps. No
+ * VM_MAYEXEC: mprotect() can never make it executable.
  */
 static void wp_mmap_setup(struct wp_pool *pool, struct vm_area_struct *vma)
 {
 	wp_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTCOPY |
-			VM_DONTDUMP);
+			VM_IO | VM_DONTDUMP);
 	wp_vm_flags_clear(vma, VM_MAYEXEC);
 	vma->vm_ops = &wp_vm_ops;
 	vma->vm_private_data = pool;
-	pool->map_count++;
+	atomic_inc(&pool->map_count);
 }
 
 /* WASMPOOL_IOC_APPLY_KEYS maps one slot with its stripe's key. */
@@ -175,11 +181,11 @@ int wp_mmap_pool(struct wp_pool *pool, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_SHARED) ||
 	    (vma->vm_flags & (VM_READ | VM_WRITE)) != (VM_READ | VM_WRITE))
 		return -EINVAL;
-	if (pool->applying == current)
+	if (READ_ONCE(pool->applying) == current)
 		return wp_mmap_slot(pool, vma);
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != pool->layout.total_bytes)
 		return -EINVAL;
-	if (pool->map_count)
+	if (atomic_read(&pool->map_count))
 		return -EBUSY;
 
 	wp_mmap_setup(pool, vma);

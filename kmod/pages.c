@@ -7,12 +7,12 @@
  * index (wp_pool.pages, keyed by page offset in the file) with one reference,
  * and mapped with vm_insert_page(), which takes another for the PTE; a fault
  * on a page that is already resident maps the run of resident pages after
- * it as well (vm_insert_pages()). A reset
- * zeroes the pages it keeps in place, unmaps everything at or above what
- * stays accessible with unmap_mapping_range() on the pool's private mapping,
- * and drops the index's reference of the pages it frees, in batches
- * (release_pages()). The PTE references
- * mean a page is never freed while anything still maps it.
+ * it as well (vm_insert_pages()). A reset unmaps the slot with
+ * unmap_mapping_range() on the pool's private mapping, then zeroes the pages
+ * it keeps in place, and drops the index's reference of the pages it frees,
+ * in batches (release_pages()). The PTE references mean a page is never
+ * freed while anything still maps it; VM_IO keeps get_user_pages() from
+ * pinning one.
  *
  * All of it runs under the slot's lock: faults hold it for read, resets for
  * write, so a fault never races with a reset of its own slot.
@@ -165,22 +165,21 @@ static void wp_pages_free_from(struct wp_pool *pool, struct wp_slot *slot,
  * wp_pages_reset() - zero a slot for a new tenant
  * @pool: the pool
  * @idx: the slot
- * @accessible: the slot's accessible size after the reset
  *
- * Pages within the pool's keep_resident bytes of the slot start stay
- * resident and are zeroed in place; below @accessible they stay mapped.
- * Every other page is unmapped and freed. The cost is proportional to the
- * pages resident in the slot.
+ * Every page of the slot is unmapped; those within the pool's
+ * keep_resident bytes of the slot start stay resident and are zeroed in
+ * place, every other one is freed. The cost is proportional to the pages
+ * resident in the slot. Nothing of the slot stays mapped, so whatever
+ * accessible size the caller set holds at once.
  *
  * Context: process context; the slot's lock held for write.
  */
-void wp_pages_reset(struct wp_pool *pool, u32 idx, u64 accessible)
+void wp_pages_reset(struct wp_pool *pool, u32 idx)
 {
 	struct wp_slot *slot = &pool->slots[idx];
 	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
 	pgoff_t last = first + (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1;
 	pgoff_t keep_end = first + (pool->keep_resident >> PAGE_SHIFT);
-	pgoff_t unmap_from = first + (min(accessible, pool->keep_resident) >> PAGE_SHIFT);
 	pgoff_t high = 0;
 	unsigned long index;
 	struct page *page;
@@ -190,19 +189,25 @@ void wp_pages_reset(struct wp_pool *pool, u32 idx, u64 accessible)
 	if (!atomic_read(&slot->resident))
 		return;
 
-	/* Zero the kept pages; find the highest page, which bounds the PTEs. */
-	xa_for_each_range(&pool->pages, index, page, first, last) {
-		if (index < keep_end) {
-			clear_highpage(page);
-			cleared++;
-		}
+	/* The highest resident page bounds the PTEs there can be. */
+	xa_for_each_range(&pool->pages, index, page, first, last)
 		high = index;
+	/*
+	 * Unmap every page first, then zero what is kept: a thread of the old
+	 * tenant still touching the slot faults (and waits for our lock)
+	 * instead of writing into a page after it was zeroed. Kept pages come
+	 * back with one fault per run of them (wp_pages_map_resident()).
+	 */
+	unmap_mapping_range(pool->mapping, (loff_t)first << PAGE_SHIFT,
+			    (loff_t)(high + 1 - first) << PAGE_SHIFT, 1);
+	xa_for_each_range(&pool->pages, index, page, first, min(last, keep_end - 1)) {
+		if (index >= keep_end)
+			break;
+		clear_highpage(page);
+		cleared++;
+		cond_resched();
 	}
 	atomic64_add(cleared, &pool->pages_cleared);
-
-	if (high >= unmap_from)
-		unmap_mapping_range(pool->mapping, (loff_t)unmap_from << PAGE_SHIFT,
-				    (loff_t)(high + 1 - unmap_from) << PAGE_SHIFT, 1);
 	if (high >= keep_end)
 		wp_pages_free_from(pool, slot, keep_end, last);
 }

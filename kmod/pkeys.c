@@ -13,6 +13,7 @@
 #include <linux/pkeys.h>
 #include <linux/sched/mm.h>
 
+#include "compat.h"
 #include "pkeys.h"
 
 /**
@@ -38,66 +39,47 @@ unsigned int wp_pkeys_total(void)
  */
 unsigned int wp_pkeys_free(struct mm_struct *mm)
 {
-	unsigned int n;
+	unsigned int total = wp_pkeys_total();
+	unsigned int n = 0;
+	int pkey;
 
-	if (!wp_pkeys_total() || !mm)
+	if (!total || !mm)
 		return 0;
 	mmap_read_lock(mm);
-	n = wp_pkeys_free_locked(mm);
+	for (pkey = 1; pkey < total; pkey++)
+		if (wp_pkey_available(mm, pkey))
+			n++;
 	mmap_read_unlock(mm);
 	return n;
 }
 
 /**
- * wp_pkeys_free_locked() - wp_pkeys_free() with mmap_lock already held
+ * wp_pkeys_alloc_upto_locked() - take up to @max keys in @mm
  * @mm: the address space
+ * @max: the most keys to take
+ * @keys: filled with the keys taken
  *
- * Context: mmap_lock of @mm held.
- * Return: the number of keys not allocated in @mm.
- */
-unsigned int wp_pkeys_free_locked(struct mm_struct *mm)
-{
-	unsigned int total = wp_pkeys_total();
-	unsigned int n = 0;
-	int pkey;
-
-	mmap_assert_locked(mm);
-	for (pkey = 1; pkey < total; pkey++)
-		if (!mm_pkey_is_allocated(mm, pkey))
-			n++;
-	return n;
-}
-
-/**
- * wp_pkeys_alloc_locked() - allocate keys in @mm, as pkey_alloc() would
- * @mm: the address space
- * @n: how many
- * @keys: filled with the keys
- *
- * The keys' rights in PKRU are left as they are (the kernel cannot set
- * another thread's PKRU): new keys are denied by the default PKRU.
+ * Takes keys as pkey_alloc() would, until @max or until none is left. The
+ * keys' rights in PKRU are left as they are: the kernel cannot set another
+ * thread's PKRU (a key never used starts denied by the default PKRU).
  *
  * Context: mmap_lock of @mm held for write.
- * Return: 0, or -ENOSPC with nothing allocated.
+ * Return: the number of keys taken.
  */
-int wp_pkeys_alloc_locked(struct mm_struct *mm, unsigned int n, u8 *keys)
+unsigned int wp_pkeys_alloc_upto_locked(struct mm_struct *mm, unsigned int max,
+					u8 *keys)
 {
-	unsigned int i;
+	unsigned int n;
 	int pkey;
 
 	mmap_assert_write_locked(mm);
-	for (i = 0; i < n; i++) {
+	for (n = 0; n < max; n++) {
 		pkey = mm_pkey_alloc(mm);
 		if (pkey <= 0)
-			goto free_keys;
-		keys[i] = pkey;
+			break;
+		keys[n] = pkey;
 	}
-	return 0;
-
-free_keys:
-	while (i--)
-		mm_pkey_free(mm, keys[i]);
-	return -ENOSPC;
+	return n;
 }
 
 /**

@@ -23,6 +23,7 @@
 #include <linux/slab.h>
 #include <linux/wasmpool.h>
 
+#include "compat.h"
 #include "pages.h"
 #include "pkeys.h"
 #include "pool.h"
@@ -40,131 +41,119 @@ static int wp_pool_check_config(const struct wasmpool_configure *cfg)
 	return 0;
 }
 
+/* The layout is Wasmtime's, in 4 KiB pages, and so are the page indexes. */
+static_assert(PAGE_SIZE == WP_LAYOUT_PAGE_SIZE,
+	      "wasmpool supports kernels with 4 KiB pages only");
+
 /* Keys the configuration asks for: max_pkeys, or every key but key 0. */
 static u32 wp_pool_keys_wanted(const struct wasmpool_configure *cfg)
 {
 	u32 all = wp_pkeys_total() ? wp_pkeys_total() - 1 : 0;
 
+	all = min_t(u32, all, WASMPOOL_MAX_STRIPES);
 	return cfg->max_pkeys ? min(cfg->max_pkeys, all) : all;
 }
 
-/*
- * Create the pool with @free protection keys available (0: no stripes).
- * The pure layout comes first, then the keys, then the limits of the
- * address space, then the allocations, then the keys are taken.
- */
-static int wp_pool_create_keyed(struct wasmpool_configure *cfg,
-				struct address_space *mapping, u32 free,
-				struct wp_pool **out)
+static void wp_pool_free(struct wp_pool *pool)
 {
-	u32 avail = min(free, wp_pool_keys_wanted(cfg));
+	kvfree(pool->slots);
+	kfree(pool);
+}
+
+/*
+ * The part of configuring that depends on the keys: with @pkeys, under the
+ * owner's mmap_lock held for write, take as many keys as the configuration
+ * wants and the process has (as pkey_alloc() would), compute the layout
+ * with them and give back those the layout does not use. Then the limits
+ * of the address space, then the slots and free lists.
+ */
+static int wp_pool_setup(struct wp_pool *pool, struct wasmpool_configure *cfg,
+			 bool pkeys)
+{
+	struct mm_struct *mm = current->mm;
 	struct wp_layout_in in = {
 		.max_memory_bytes = cfg->max_memory_bytes,
 		.num_slots = cfg->num_slots,
 		.reservation_bytes = cfg->reservation_bytes,
 		.guard_bytes = cfg->guard_bytes,
-		.num_pkeys = min_t(u32, avail, WASMPOOL_MAX_STRIPES),
 		.guard_before_slots = cfg->flags & WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS,
 	};
-	struct wp_pool *pool;
+	u8 keys[WASMPOOL_MAX_STRIPES];
 	struct wp_layout l, full;
+	u32 got = 0, i;
 	u64 keep;
-	u32 i;
 	int ret;
 
+	if (pkeys)
+		got = wp_pkeys_alloc_upto_locked(mm, wp_pool_keys_wanted(cfg), keys);
+	in.num_pkeys = got;
 	ret = wp_layout_compute(&in, &l);
 	if (ret)
-		return ret;
+		goto free_keys;
 	if (cfg->pkey_mode == WASMPOOL_PKEYS_REQUIRE) {
 		/* All the keys the layout can use, or fail. */
-		in.num_pkeys = min_t(u32, wp_pool_keys_wanted(cfg), WASMPOOL_MAX_STRIPES);
+		in.num_pkeys = wp_pool_keys_wanted(cfg);
 		ret = wp_layout_compute(&in, &full);
 		if (ret)
-			return ret;
+			goto free_keys;
 		if (full.num_stripes > l.num_stripes) {
 			pr_info_ratelimited("%s[%d]: a pool needs %llu protection keys, the process has %u free\n",
 					    current->comm, task_pid_nr(current),
-					    full.num_stripes, free);
-			return -ENOSPC;
+					    full.num_stripes, got);
+			ret = -ENOSPC;
+			goto free_keys;
 		}
 	}
 	keep = round_up(cfg->keep_resident_bytes, PAGE_SIZE);
 	if (cfg->keep_resident_bytes > l.max_memory_bytes ||
-	    keep > l.max_memory_bytes)
-		return -EINVAL;
+	    keep > l.max_memory_bytes) {
+		ret = -EINVAL;
+		goto free_keys;
+	}
 	if (l.total_bytes > TASK_SIZE) {
 		pr_info_ratelimited("%s[%d]: a pool of %llu bytes does not fit the address space (%lu bytes)\n",
 				    current->comm, task_pid_nr(current),
 				    l.total_bytes, TASK_SIZE);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto free_keys;
 	}
 
-	pool = kzalloc(sizeof(*pool), GFP_KERNEL_ACCOUNT);
-	if (!pool)
-		return -ENOMEM;
-	pool->slots = kvcalloc(l.num_slots, sizeof(*pool->slots),
-			       GFP_KERNEL_ACCOUNT);
-	if (!pool->slots)
-		goto free_pool;
-	pool->stripes = kcalloc(l.num_stripes, sizeof(*pool->stripes),
-				GFP_KERNEL_ACCOUNT);
-	if (!pool->stripes)
-		goto free_slots;
-	if (l.num_stripes > 1 &&
-	    wp_pkeys_alloc_locked(current->mm, l.num_stripes, pool->pkeys))
-		goto free_stripes;
+	/* Keep the keys of the stripes, give back the rest. */
+	if (l.num_stripes > 1)
+		memcpy(pool->pkeys, keys, l.num_stripes);
+	for (i = l.num_stripes > 1 ? l.num_stripes : 0; i < got; i++)
+		mm_pkey_free(mm, keys[i]);
 
 	pool->layout = l;
 	pool->keep_resident = keep;
-	pool->mapping = mapping;
-	xa_init(&pool->pages);
-	spin_lock_init(&pool->lock);
-	mutex_init(&pool->apply_lock);
-	pool->metadata_bytes = sizeof(*pool) +
-		l.num_slots * sizeof(*pool->slots) +
-		l.num_stripes * sizeof(*pool->stripes);
-
 	for (i = 0; i < l.num_stripes; i++)
 		pool->stripes[i].free_head = WP_NO_SLOT;
 	/* Push in reverse, so that the lowest slots come out first. */
 	for (i = l.num_slots; i-- > 0; ) {
 		struct wp_stripe *st = &pool->stripes[i % l.num_stripes];
 
-		init_rwsem(&pool->slots[i].lock);
-		pool->slots[i].state = WP_SLOT_FREE;
 		pool->slots[i].next_free = st->free_head;
 		st->free_head = i;
 		st->free_count++;
 	}
-
-	mmgrab(current->mm);
-	pool->mm = current->mm;
-	atomic64_inc(&wp_global.pools);
-	wp_layout_to_uapi(&l, &cfg->layout);
-	memset(cfg->stripe_pkeys, 0, sizeof(cfg->stripe_pkeys));
-	if (l.num_stripes > 1)
-		memcpy(cfg->stripe_pkeys, pool->pkeys, l.num_stripes);
-	*out = pool;
 	return 0;
 
-free_stripes:
-	kfree(pool->stripes);
-free_slots:
-	kvfree(pool->slots);
-free_pool:
-	kfree(pool);
-	return -ENOMEM;
+free_keys:
+	for (i = 0; i < got; i++)
+		mm_pkey_free(mm, keys[i]);
+	return ret;
 }
 
 /**
  * wp_pool_create() - carry out WASMPOOL_IOC_CONFIGURE
- * @cfg: the request; its layout is filled on success
+ * @cfg: the request; its layout and stripe keys are filled on success
  * @mapping: the file's private address space
  * @out: the new pool
  *
- * With protection keys, the keys free in current->mm at the time are what
- * the layout is computed with, and they are allocated with the pool. The
- * pool (and its keys) belong to current->mm.
+ * The bookkeeping is allocated first, sized by the number of slots alone.
+ * With protection keys, the keys and the layout that depends on them are
+ * settled under the owner's mmap_lock (see wp_pool_setup()). The pool and
+ * its keys belong to current->mm.
  *
  * Context: process context.
  * Return: 0 or -errno as documented for WASMPOOL_IOC_CONFIGURE.
@@ -174,6 +163,8 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 {
 	struct mm_struct *mm = current->mm;
 	bool pkeys = cfg->pkey_mode != WASMPOOL_PKEYS_OFF && wp_pkeys_total();
+	struct wp_pool *pool;
+	u32 i;
 	int ret;
 
 	ret = wp_pool_check_config(cfg);
@@ -181,14 +172,48 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 		return ret;
 	if (cfg->pkey_mode == WASMPOOL_PKEYS_REQUIRE && !pkeys)
 		return -EOPNOTSUPP;
-	if (!pkeys)
-		return wp_pool_create_keyed(cfg, mapping, 0, out);
 
-	/* The keys free now are the keys the pool gets: hold the lock. */
-	mmap_write_lock(mm);
-	ret = wp_pool_create_keyed(cfg, mapping, wp_pkeys_free_locked(mm), out);
-	mmap_write_unlock(mm);
-	return ret;
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL_ACCOUNT);
+	if (!pool)
+		return -ENOMEM;
+	pool->slots = kvcalloc(cfg->num_slots, sizeof(*pool->slots),
+			       GFP_KERNEL_ACCOUNT);
+	if (!pool->slots) {
+		wp_pool_free(pool);
+		return -ENOMEM;
+	}
+	for (i = 0; i < cfg->num_slots; i++) {
+		init_rwsem(&pool->slots[i].lock);
+		pool->slots[i].state = WP_SLOT_FREE;
+	}
+
+	if (pkeys)
+		mmap_write_lock(mm);
+	ret = wp_pool_setup(pool, cfg, pkeys);
+	if (pkeys)
+		mmap_write_unlock(mm);
+	if (ret) {
+		wp_pool_free(pool);
+		return ret;
+	}
+
+	pool->mapping = mapping;
+	xa_init(&pool->pages);
+	spin_lock_init(&pool->lock);
+	mutex_init(&pool->apply_lock);
+	atomic_set(&pool->map_count, 0);
+	pool->metadata_bytes = sizeof(*pool) +
+		pool->layout.num_slots * sizeof(*pool->slots);
+	mmgrab(mm);
+	pool->mm = mm;
+	atomic64_inc(&wp_global.pools);
+
+	wp_layout_to_uapi(&pool->layout, &cfg->layout);
+	memset(cfg->stripe_pkeys, 0, sizeof(cfg->stripe_pkeys));
+	if (wp_pool_striped(pool))
+		memcpy(cfg->stripe_pkeys, pool->pkeys, pool->layout.num_stripes);
+	*out = pool;
+	return 0;
 }
 
 /**
@@ -213,6 +238,7 @@ void wp_pool_unmapped(struct wp_pool *pool)
 		down_write(&slot->lock);
 		wp_pages_release(pool, i);
 		up_write(&slot->lock);
+		cond_resched();
 	}
 }
 
@@ -233,9 +259,7 @@ void wp_pool_destroy(struct wp_pool *pool)
 	atomic64_sub(pool->slots_in_use, &wp_global.slots_in_use);
 	atomic64_dec(&wp_global.pools);
 	mmdrop(pool->mm);
-	kfree(pool->stripes);
-	kvfree(pool->slots);
-	kfree(pool);
+	wp_pool_free(pool);
 }
 
 /* Round a requested size up to pages; ERANGE above max memory. */
@@ -380,7 +404,7 @@ int wp_pool_slot_reset(struct wp_pool *pool, u32 idx, u64 *accessible)
 		return ret;
 	slot = &pool->slots[idx];
 	WRITE_ONCE(slot->accessible, *accessible);
-	wp_pages_reset(pool, idx, *accessible);
+	wp_pages_reset(pool, idx);
 	atomic64_inc(&pool->resets);
 	up_write(&slot->lock);
 	return 0;
@@ -405,7 +429,7 @@ int wp_pool_slot_free(struct wp_pool *pool, u32 idx)
 		return ret;
 	slot = &pool->slots[idx];
 	WRITE_ONCE(slot->accessible, 0);
-	wp_pages_reset(pool, idx, 0);
+	wp_pages_reset(pool, idx);
 	atomic64_inc(&pool->resets);
 
 	spin_lock(&pool->lock);
@@ -446,17 +470,81 @@ void wp_pool_stats(struct wp_pool *pool, struct wasmpool_stats *st)
 	st->address = READ_ONCE(pool->address);
 }
 
-/* The pool's only VMA is its whole first mapping, as mmap() made it. */
-static bool wp_pool_mapped_whole(struct wp_pool *pool, struct file *filp,
-				 unsigned long base)
+/* The VMA at @addr is this pool's, at file offset @off. */
+static bool wp_pool_vma_is(struct wp_pool *pool, struct file *filp,
+			   unsigned long addr, u64 off)
 {
-	struct vm_area_struct *vma;
+	struct vm_area_struct *vma = vma_lookup(pool->mm, addr);
 
 	mmap_assert_locked(pool->mm);
-	vma = vma_lookup(pool->mm, base);
-	return vma && vma->vm_file == filp && vma->vm_start == base &&
-	       vma->vm_end - base == pool->layout.total_bytes &&
-	       pool->map_count == 1;
+	return vma && vma->vm_file == filp &&
+	       ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start) == off;
+}
+
+/*
+ * The mapping at @base is the pool, keyed: a VMA per slot, exactly the
+ * slot, with the slot's stripe's key, and the guard regions around them.
+ */
+static bool wp_pool_keyed(struct wp_pool *pool, struct file *filp,
+			  unsigned long base)
+{
+	const struct wp_layout *l = &pool->layout;
+	unsigned long addr = base, end = base + l->total_bytes;
+	struct vm_area_struct *vma;
+	u64 off, idx, rem;
+
+	mmap_assert_locked(pool->mm);
+	while (addr < end) {
+		vma = vma_lookup(pool->mm, addr);
+		if (!vma || !wp_pool_vma_is(pool, filp, addr, addr - base) ||
+		    vma->vm_start != addr || vma->vm_end > end)
+			return false;
+		off = addr - base;
+		if (off >= l->pre_slab_guard_bytes) {
+			idx = div64_u64_rem(off - l->pre_slab_guard_bytes,
+					    l->slot_bytes, &rem);
+			if (idx < l->num_slots &&
+			    (rem || vma->vm_end - addr != l->slot_bytes ||
+			     wp_vma_pkey(vma) != pool->pkeys[idx % l->num_stripes]))
+				return false;
+		}
+		addr = vma->vm_end;
+	}
+	return true;
+}
+
+/* Unmap what of [base, base + total) is this pool's, nothing else. */
+static void wp_pool_unmap_own(struct wp_pool *pool, struct file *filp,
+			      unsigned long base)
+{
+	unsigned long addr = base, end = base + pool->layout.total_bytes;
+	unsigned long start, stop;
+	struct vm_area_struct *vma;
+
+	while (addr < end) {
+		mmap_read_lock(pool->mm);
+		vma = find_vma(pool->mm, addr);
+		if (!vma || vma->vm_start >= end) {
+			mmap_read_unlock(pool->mm);
+			return;
+		}
+		start = max(vma->vm_start, addr);
+		stop = min(vma->vm_end, end);
+		if (!wp_pool_vma_is(pool, filp, start, start - base)) {
+			mmap_read_unlock(pool->mm);
+			addr = stop;
+			continue;
+		}
+		/* Runs of the pool's VMAs go in one call. */
+		for (vma = find_vma(pool->mm, stop);
+		     vma && vma->vm_file == filp && vma->vm_start == stop && vma->vm_end <= end;
+		     vma = find_vma(pool->mm, stop))
+			stop = vma->vm_end;
+		mmap_read_unlock(pool->mm);
+		if (vm_munmap(start, stop - start))
+			return;		/* a fatal signal: the exit cleans up */
+		addr = stop;
+	}
 }
 
 /**
@@ -468,12 +556,14 @@ static bool wp_pool_mapped_whole(struct wp_pool *pool, struct file *filp,
  * Maps each slot anew over the pool's mapping (MAP_FIXED, same file and
  * offset), so that ->mmap() sets the slot's key on a VMA of its own.
  * vm_mmap() takes mmap_lock itself: no lock of ours is held across it but
- * @pool->apply_lock, which no fault or ->mmap() takes.
+ * @pool->apply_lock, which no fault or ->mmap() takes. Before each slot the
+ * range is checked to still be the pool's, and at the end the whole mapping
+ * is checked to be keyed as it should.
  *
  * Context: process context, the pool's owner.
  * Return: 0, -EINVAL (not mapped), -EALREADY, -EBUSY (the mapping changed
- * under us), -ENOMEM (vm.max_map_count reached: the pool is unmapped), or
- * another error of vm_mmap() (the pool is unmapped as well).
+ * under us), -ENOMEM (vm.max_map_count reached), -EINTR, or another error
+ * of vm_mmap(); on the last three, the pool's mappings are unmapped.
  */
 int wp_pool_apply_keys(struct wp_pool *pool, struct file *filp, u64 *vmas)
 {
@@ -481,10 +571,11 @@ int wp_pool_apply_keys(struct wp_pool *pool, struct file *filp, u64 *vmas)
 	struct mm_struct *mm = pool->mm;
 	unsigned long base, addr;
 	long ret = 0;
+	bool ours;
 	u32 i;
 
 	if (!wp_pool_striped(pool)) {
-		*vmas = READ_ONCE(pool->map_count);
+		*vmas = atomic_read(&pool->map_count);
 		return 0;
 	}
 
@@ -495,16 +586,25 @@ int wp_pool_apply_keys(struct wp_pool *pool, struct file *filp, u64 *vmas)
 		ret = -EINVAL;
 	else if (pool->keys_applied)
 		ret = -EALREADY;
-	else if (!wp_pool_mapped_whole(pool, filp, base))
+	else if (atomic_read(&pool->map_count) != 1 ||
+		 !wp_pool_vma_is(pool, filp, base, 0) ||
+		 vma_lookup(mm, base)->vm_end - base != l->total_bytes)
 		ret = -EBUSY;
 	mmap_read_unlock(mm);
 	if (ret)
 		goto unlock;
 
-	pool->applying = current;
+	WRITE_ONCE(pool->applying, current);
 	for (i = 0; i < l->num_slots; i++) {
 		u64 off = wp_slot_offset(pool, i);
 
+		mmap_read_lock(mm);
+		ours = wp_pool_vma_is(pool, filp, base + off, off);
+		mmap_read_unlock(mm);
+		if (!ours) {
+			ret = -EBUSY;
+			break;
+		}
 		addr = vm_mmap(filp, base + off, l->slot_bytes,
 			       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, off);
 		if (IS_ERR_VALUE(addr)) {
@@ -517,24 +617,23 @@ int wp_pool_apply_keys(struct wp_pool *pool, struct file *filp, u64 *vmas)
 		}
 		cond_resched();
 	}
-	pool->applying = NULL;
+	WRITE_ONCE(pool->applying, NULL);
 
-	if (ret) {
-		if (ret == -ENOMEM)
-			pr_info_ratelimited("%s[%d]: a striped pool of %llu slots needs a mapping per slot: vm.max_map_count is too low; the pool was unmapped\n",
-					    current->comm, task_pid_nr(current),
-					    l->num_slots);
-		vm_munmap(base, l->total_bytes);
-		goto unlock;
+	if (!ret) {
+		mmap_write_lock(mm);
+		if (READ_ONCE(pool->address) == base && wp_pool_keyed(pool, filp, base))
+			WRITE_ONCE(pool->keys_applied, true);
+		else
+			ret = -EBUSY;
+		*vmas = atomic_read(&pool->map_count);
+		mmap_write_unlock(mm);
+		if (!ret)
+			goto unlock;
 	}
-
-	mmap_write_lock(mm);
-	if (READ_ONCE(pool->address) == base && pool->map_count >= l->num_slots)
-		WRITE_ONCE(pool->keys_applied, true);
-	else
-		ret = -EBUSY;
-	*vmas = pool->map_count;
-	mmap_write_unlock(mm);
+	if (ret == -ENOMEM)
+		pr_info_ratelimited("%s[%d]: a striped pool of %llu slots needs a mapping per slot: vm.max_map_count is too low; the pool was unmapped\n",
+				    current->comm, task_pid_nr(current), l->num_slots);
+	wp_pool_unmap_own(pool, filp, base);
 unlock:
 	mutex_unlock(&pool->apply_lock);
 	return ret;

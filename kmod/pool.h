@@ -77,12 +77,14 @@ struct wp_stripe {
  * @pages: page offset in the file -> struct page *, one reference each;
  *	the entries of a slot change only under its lock held for write
  * @slots: the slots
- * @stripes: the free lists
+ * @stripes: the free lists, num_stripes of them
  * @lock: protects @stripes, wp_slot.state and .next_free, @slots_in_use,
  *	@next_stripe
  * @slots_in_use: allocated slots
  * @next_stripe: where an allocation without a stripe starts looking
- * @map_count: VMAs mapping the pool; under the owner's mmap_lock
+ * @map_count: VMAs mapping the pool (all in @mm: VM_DONTCOPY, and VM_IO
+ *	makes MADV_DOFORK fail); changed by ->mmap() and vm_operations under
+ *	the owner's mmap_lock
  * @address: start of the mapping, 0 when unmapped; written under the
  *	owner's mmap_lock, read with READ_ONCE()
  * @pkeys: the protection key of each stripe, when num_stripes > 1
@@ -108,13 +110,13 @@ struct wp_pool {
 	struct address_space *mapping;
 	struct xarray pages;
 	struct wp_slot *slots;
-	struct wp_stripe *stripes;
+	struct wp_stripe stripes[WASMPOOL_MAX_STRIPES];
 
 	spinlock_t lock;	/* see above */
 	u64 slots_in_use;
 	u32 next_stripe;
 
-	unsigned int map_count;
+	atomic_t map_count;
 	unsigned long address;
 
 	u8 pkeys[WASMPOOL_MAX_STRIPES];

@@ -212,6 +212,20 @@ TEST_F(info, output_bounded_by_size)
 		ASSERT_EQ(0xa5, buf[i]);
 }
 
+/* A size beyond a page is refused outright (E2BIG), as clone3() does. */
+TEST_F(info, size_above_page_e2big)
+{
+	size_t len = 2 * sysconf(_SC_PAGESIZE);
+	struct wasmpool_info *info = calloc(1, len);
+
+	ASSERT_NE(NULL, info);
+	info->size = len;
+	EXPECT_EQ(-E2BIG, do_info(self->fd, info));
+	info->size = sysconf(_SC_PAGESIZE);
+	EXPECT_EQ(0, do_info(self->fd, info));
+	free(info);
+}
+
 TEST_F(info, nonzero_flags_eopnotsupp)
 {
 	unsigned int bit;

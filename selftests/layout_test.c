@@ -209,6 +209,19 @@ TEST_F(layout, striped_example)
 	EXPECT_EQ(0, cmd.layout.__reserved);
 }
 
+/* More keys than the reference's rounding can cover: refused. */
+TEST_F(layout, too_many_pkeys_einval)
+{
+	struct wasmpool_layout_cmd cmd = {
+		.max_memory_bytes = 4096, .reservation_bytes = 4096,
+		.guard_bytes = 4097 * 4096ULL, .num_slots = 5000, .num_pkeys = 4097,
+	};
+
+	EXPECT_EQ(-EINVAL, kernel_layout(self->fd, &cmd));
+	cmd.num_pkeys = 4096;
+	EXPECT_EQ(0, kernel_layout(self->fd, &cmd));
+}
+
 TEST_F(layout, unknown_flags_eopnotsupp)
 {
 	unsigned int bit;

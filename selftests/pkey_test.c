@@ -393,6 +393,43 @@ TEST(too_few_keys_auto_shrinks_require_fails)
 	close(fd);
 }
 
+/* An execute-only mapping takes a key: it is not counted free, nor taken. */
+TEST(execute_only_key_not_counted)
+{
+	struct wasmpool_configure c = striped_config(WASMPOOL_PKEYS_AUTO);
+	int fd, pool, before, keys[16], n = 0, k;
+	void *x;
+
+	WP_TEST_OPEN_DEVICE(fd);
+	if (!have_pkeys())
+		SKIP(return, "no protection keys");
+	before = pkeys_free(fd);
+	x = mmap(NULL, 4096, PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, x);
+	/* exactly as many as pkey_alloc() can still get */
+	for (n = 0; n < 16 && (k = pkey_alloc(0, 0)) >= 0; n++)
+		keys[n] = k;
+	EXPECT_EQ(n, pkeys_free(fd) + n);	/* none left now */
+	while (n)
+		pkey_free(keys[--n]);
+	for (n = 0; n < 16 && (k = pkey_alloc(0, 0)) >= 0; n++)
+		keys[n] = k;
+	k = n;
+	while (n)
+		pkey_free(keys[--n]);
+	EXPECT_EQ(k, pkeys_free(fd));
+	EXPECT_EQ(before - 1, k);
+	TH_LOG("%d keys free before an execute-only mapping, %d after", before, k);
+	/* and a pool takes keys without failing over the missing one */
+	pool = open(WP_TEST_DEVICE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, pool);
+	EXPECT_EQ(0, wp_configure(pool, &c));
+	EXPECT_EQ(STRIPES, c.layout.num_stripes);
+	close(pool);
+	munmap(x, 4096);
+	close(fd);
+}
+
 TEST(max_pkeys_caps_stripes)
 {
 	struct wasmpool_configure c = striped_config(WASMPOOL_PKEYS_AUTO);

@@ -92,6 +92,9 @@ TEST(fork_child_gets_no_mapping_and_eperm)
 	ASSERT_EQ(0, wp_alloc(fd, 4 * PAGE, &a));
 	s = base + a.offset;
 	memset(s, 0x3c, 4 * PAGE);
+	/* DONTCOPY cannot be undone: the child must get no copy */
+	EXPECT_EQ(-1, madvise(base, l.total_bytes, MADV_DOFORK));
+	EXPECT_EQ(EINVAL, errno);
 
 	pid = fork();
 	ASSERT_LE(0, pid);

@@ -14,7 +14,7 @@
 # and prints one line "vm-result: REL CPU passed=N failed=N skipped=N".
 #
 # Environment: WASMPOOL_VM_ACCEL=kvm|tcg skips the KVM probe;
-# WASMPOOL_VM_TIMEOUT (seconds, default 600) bounds a whole boot;
+# WASMPOOL_VM_TIMEOUT (seconds, default 300) bounds a whole boot;
 # WASMPOOL_VM_BOOT_TIMEOUT (default 120) the way to /init.
 set -euo pipefail
 
@@ -39,7 +39,7 @@ kernel=/boot/vmlinuz-$rel
 ko=$top/build/kmod/$rel/kmod/wasmpool.ko
 out=$top/build/vm/$rel-$cpu-$run
 for f in "$kernel" "$ko" "$top/build/vm/guest-exit" "$top/lib/wasmpool-static" \
-	"$top/build/vm/cycle_bench" \
+	"$top/build/vm/cycle_bench" "$top/build/vm/wasmpool-demo" \
 	/bin/busybox; do
 	[ -r "$f" ] || { echo "run.sh: missing $f" >&2; exit 2; }
 done
@@ -55,6 +55,7 @@ mkinitramfs() { # dir init-script
 	cp "$top/vm/demo.sh" "$root/bin/demo"
 	cp "$top/vm/bench.sh" "$root/bin/bench"
 	cp "$top/build/vm/cycle_bench" "$root/bin/cycle_bench"
+	cp "$top/build/vm/wasmpool-demo" "$root/bin/wasmpool-demo"
 	cp "$2" "$root/init"
 	chmod 755 "$root/init"
 }
@@ -111,6 +112,12 @@ for t in "$top"/build/selftests/*; do
 	[ -x "$t" ] && [ -f "$t" ] || continue
 	cp "$t" "$out/root/tests/"
 	list="$list ${t##*/}"
+	# A dynamic program (the ASan build of the library test) brings its
+	# shared libraries and loader, at the same paths.
+	for so in $(ldd "$t" 2>/dev/null | grep -o '/[^ ]*' || true); do
+		mkdir -p "$out/root${so%/*}"
+		cp -L "$so" "$out/root$so"
+	done
 done
 cp "$top/selftests/run_tests.sh" "$top/selftests/settings" "$out/root/tests/"
 echo ${tests:-$list} > "$out/root/tests/list"
@@ -125,7 +132,7 @@ boot_timeout=${WASMPOOL_VM_BOOT_TIMEOUT:-120}
 attempt=1
 start=$(date +%s.%N)
 while :; do
-	timeout "${WASMPOOL_VM_TIMEOUT:-600}" $(qemu_base) "${accel_args[@]}" \
+	timeout "${WASMPOOL_VM_TIMEOUT:-300}" $(qemu_base) "${accel_args[@]}" \
 		-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
 		-append "console=ttyS0 panic=-1 wasmpool.run=$run" \
 		< /dev/null > "$out/console.raw" 2>&1 &
@@ -176,7 +183,7 @@ fi
 if [ $hung = 1 ]; then
 	problems+=("hung in early boot $attempt times")
 elif [ $status -eq 124 ]; then
-	problems+=("timed out after ${WASMPOOL_VM_TIMEOUT:-600} s")
+	problems+=("timed out after ${WASMPOOL_VM_TIMEOUT:-300} s")
 elif [ $status -ne 1 ] && [ $status -ne 3 ]; then
 	problems+=("QEMU exit status $status: no isa-debug-exit status (panic or crash)")
 fi

@@ -5,12 +5,14 @@
  *   wasmpool info                       what the module and the CPU support
  *   wasmpool layout [OPTIONS]           the slab layout of a configuration
  *   wasmpool layout --batch             one layout per stdin line
+ *   wasmpool stats                      module-wide statistics (sysfs)
  *
  * Exit codes (stable): 0 success, 1 the operation failed, 2 usage error,
  * 3 the device is missing (module not loaded) or not accessible.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -44,17 +46,19 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  info            show what the loaded module and the CPU support\n"
 		"  layout          show the slab layout of a pool configuration\n"
+		"  stats           show the module-wide statistics (sysfs)\n"
 		"\n"
-		"layout options (SIZE takes K, M, G, T suffixes, powers of 1024):\n"
+		"layout options (N is decimal or 0x hex; SIZE is N with an optional\n"
+		"K, M, G, T, P or E suffix, powers of 1024):\n"
 		"  --max-memory SIZE    largest a linear memory may grow   [4G]\n"
 		"  --reservation SIZE   address space per memory           [4G]\n"
 		"  --guard SIZE         guard region after each memory     [32M]\n"
-		"  --slots N            number of slots                    [1000]\n"
-		"  --pkeys N            protection keys for stripes        [0]\n"
+		"  --slots SIZE         number of slots                    [1000]\n"
+		"  --pkeys SIZE         protection keys for stripes        [0]\n"
 		"  --guard-before       a guard region before the first slot too\n"
 		"  --json               print JSON instead of key=value lines\n"
 		"  --kernel             ask the loaded module instead of computing here\n"
-		"  --batch              read lines of six integers from stdin:\n"
+		"  --batch              (alone) read lines of six integers from stdin:\n"
 		"                         max_memory slots reservation pkeys guard guard_before\n"
 		"                       and print per line:\n"
 		"                         ok slots slot_bytes max_memory pre_guard post_guard stripes total\n"
@@ -88,9 +92,9 @@ static const char *errno_name(int err)
 }
 
 /*
- * Parse a size: decimal (or 0x hex) digits, an optional K/M/G/T/P/E suffix
- * (powers of 1024; "KiB", "KB" and "k" are accepted). Returns 0 or -EINVAL /
- * -ERANGE.
+ * Parse a size: decimal digits (or 0x and hex digits), an optional
+ * K/M/G/T/P/E suffix (powers of 1024; "KiB", "KB" and "k" are accepted).
+ * Returns 0 or -EINVAL / -ERANGE.
  */
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -103,7 +107,14 @@ static int parse_size(const char *s, uint64_t *out)
 	if (!*s || *s == '-' || *s == '+' || *s == ' ')
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		if (!isxdigit((unsigned char)*s))
+			return -EINVAL;
+		v = strtoull(s, &end, 16);
+	} else {
+		v = strtoull(s, &end, 10);
+	}
 	if (end == s)
 		return -EINVAL;
 	if (errno == ERANGE)
@@ -299,10 +310,12 @@ static int cmd_layout(int argc, char **argv)
 		.guard_bytes = 32ULL << 20,
 		.num_slots = 1000,
 	};
-	int json = 0, kernel = 0, batch = 0, c, ret;
+	int json = 0, kernel = 0, batch = 0, others = 0, c, ret;
 	uint64_t v;
 
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		others += c != O_BATCH;
 		switch (c) {
 		case O_MAX:
 		case O_RES:
@@ -349,8 +362,14 @@ static int cmd_layout(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		default:
+			fprintf(stderr, "wasmpool: layout: unknown option or missing value: %s (see --help)\n",
+				argv[optind - 1]);
 			return EXIT_USAGE;
 		}
+	}
+	if (batch && others) {
+		fprintf(stderr, "wasmpool: layout: --batch takes no other option\n");
+		return EXIT_USAGE;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "wasmpool: layout: unexpected argument %s\n", argv[optind]);
@@ -384,6 +403,35 @@ static int cmd_layout(int argc, char **argv)
 	return EXIT_OK;
 }
 
+#define SYSFS_DIR "/sys/class/misc/wasmpool"
+
+static int cmd_stats(void)
+{
+	static const char *const names[] = { "pools", "slots_in_use", "resident_bytes" };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[128], buf[64];
+		FILE *f;
+
+		snprintf(path, sizeof(path), SYSFS_DIR "/%s", names[i]);
+		f = fopen(path, "re");
+		if (!f) {
+			fprintf(stderr, "wasmpool: stats: %s: %s%s\n", path, strerror(errno),
+				errno == ENOENT ? " (is the wasmpool module loaded?)" : "");
+			return EXIT_NODEV;
+		}
+		if (!fgets(buf, sizeof(buf), f)) {
+			fclose(f);
+			fprintf(stderr, "wasmpool: stats: cannot read %s\n", path);
+			return EXIT_FAILED;
+		}
+		fclose(f);
+		printf("%s=%s", names[i], buf);
+	}
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -402,6 +450,8 @@ int main(int argc, char **argv)
 		return cmd_info();
 	if (!strcmp(argv[1], "layout"))
 		return cmd_layout(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "stats") && argc == 2)
+		return cmd_stats();
 
 	fprintf(stderr, "wasmpool: unknown command or arguments: %s\n", argv[1]);
 	usage(stderr);

@@ -111,9 +111,11 @@ int wasmpool_apply_keys(int fd, uint64_t *vmas);
 
 /**
  * wasmpool_destroy() - unmap and close a pool made by wasmpool_create()
- * @pool: the pool; its memory is gone afterwards
+ * @pool: the pool; its memory is gone afterwards, and @pool is cleared
+ *	(fd -1, base NULL, layout zero)
  *
- * Return: 0 or -errno of munmap().
+ * Return: 0, -EBADF when @pool was destroyed already, or -errno of
+ * munmap().
  */
 int wasmpool_destroy(struct wasmpool *pool);
 
@@ -210,6 +212,56 @@ static inline void *wasmpool_slot_addr(const struct wasmpool *pool, uint32_t slo
 	return pool->base + pool->layout.pre_slab_guard_bytes +
 	       (uint64_t)slot * pool->layout.slot_bytes;
 }
+
+/**
+ * enum wasmpool_fault_kind - what a faulting address of a pool is
+ * @WASMPOOL_FAULT_OUTSIDE: not in the pool's mapping
+ * @WASMPOOL_FAULT_PRE_GUARD: the guard region before the first slot
+ * @WASMPOOL_FAULT_POST_GUARD: the guard region after the last slot
+ * @WASMPOOL_FAULT_SLOT_GUARD: a slot's tail at or above max memory (its
+ *	reservation and guard region): an out-of-bounds access
+ * @WASMPOOL_FAULT_SLOT_MEMORY: a slot below max memory: above the slot's
+ *	accessible size (an out-of-bounds access), or a free slot
+ * @WASMPOOL_FAULT_OTHER_STRIPE: a slot of a stripe whose key the thread had
+ *	not opened (SEGV_PKUERR)
+ */
+enum wasmpool_fault_kind {
+	WASMPOOL_FAULT_OUTSIDE = 0,
+	WASMPOOL_FAULT_PRE_GUARD,
+	WASMPOOL_FAULT_POST_GUARD,
+	WASMPOOL_FAULT_SLOT_GUARD,
+	WASMPOOL_FAULT_SLOT_MEMORY,
+	WASMPOOL_FAULT_OTHER_STRIPE,
+};
+
+/**
+ * struct wasmpool_fault - where a fault hit a pool
+ * @kind: an &enum wasmpool_fault_kind
+ * @slot: the slot, for the SLOT_* and OTHER_STRIPE kinds
+ * @stripe: the slot's stripe
+ * @offset: the offset of the address in the slot
+ */
+struct wasmpool_fault {
+	int kind;
+	uint32_t slot;
+	uint32_t stripe;
+	uint64_t offset;
+};
+
+/**
+ * wasmpool_fault_classify() - turn a SIGSEGV into a wasm trap
+ * @pool: the pool
+ * @addr: the faulting address (siginfo_t.si_addr)
+ * @si_code: siginfo_t.si_code (SEGV_PKUERR marks a protection-key fault)
+ * @fault: filled
+ *
+ * Pure arithmetic on the layout: async-signal-safe, for SIGSEGV handlers.
+ *
+ * Return: @fault->kind; WASMPOOL_FAULT_OUTSIDE (0) when @addr is not in
+ * the pool, which a handler should treat as a crash, not a trap.
+ */
+int wasmpool_fault_classify(const struct wasmpool *pool, const void *addr,
+			    int si_code, struct wasmpool_fault *fault);
 
 /*
  * PKRU, the per-thread register of protection-key rights (x86-64 with

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -101,6 +102,8 @@ int wasmpool_apply_keys(int fd, uint64_t *vmas)
 
 int wasmpool_create(struct wasmpool *pool, struct wasmpool_configure *cfg)
 {
+	int saved = errno;
+	char *base = NULL;
 	int fd, ret;
 
 	fd = wasmpool_open(0);
@@ -108,24 +111,25 @@ int wasmpool_create(struct wasmpool *pool, struct wasmpool_configure *cfg)
 		return fd;
 	ret = wasmpool_configure(fd, cfg);
 	if (!ret)
-		ret = wasmpool_map(fd, &cfg->layout, &pool->base);
+		ret = wasmpool_map(fd, &cfg->layout, &base);
 	if (!ret && cfg->layout.num_stripes > 1) {
 		ret = wasmpool_apply_keys(fd, NULL);
 		if (ret) {
-			int saved = errno;
+			struct wasmpool_stats st = { .size = sizeof(st) };
 
-			munmap(pool->base, cfg->layout.total_bytes);
-			errno = saved;
+			/* Unmap only if the kernel has not (it has on ENOMEM). */
+			if (!wp_ioctl(fd, WASMPOOL_IOC_STATS, &st) &&
+			    st.address == (uintptr_t)base)
+				munmap(base, cfg->layout.total_bytes);
 		}
 	}
 	if (ret) {
-		int saved = errno;
-
 		close(fd);
 		errno = saved;
 		return ret;
 	}
 	pool->fd = fd;
+	pool->base = base;
 	pool->layout = cfg->layout;
 	memcpy(pool->stripe_pkeys, cfg->stripe_pkeys, sizeof(pool->stripe_pkeys));
 	return 0;
@@ -136,11 +140,14 @@ int wasmpool_destroy(struct wasmpool *pool)
 	int saved = errno;
 	int ret = 0;
 
+	if (!pool->base || pool->fd < 0)
+		return -EBADF;	/* destroyed already, or never created */
 	if (munmap(pool->base, pool->layout.total_bytes))
 		ret = -errno;
 	close(pool->fd);
+	/* Nothing of the pool stays: fault_classify() now finds nothing. */
+	memset(pool, 0, sizeof(*pool));
 	pool->fd = -1;
-	pool->base = NULL;
 	errno = saved;
 	return ret;
 }
@@ -197,4 +204,33 @@ int wasmpool_stats(struct wasmpool *pool, struct wasmpool_stats *stats)
 	memset(stats, 0, sizeof(*stats));
 	stats->size = sizeof(*stats);
 	return wp_ioctl(pool->fd, WASMPOOL_IOC_STATS, stats);
+}
+
+int wasmpool_fault_classify(const struct wasmpool *pool, const void *addr,
+			    int si_code, struct wasmpool_fault *fault)
+{
+	const struct wasmpool_layout *l = &pool->layout;
+	uintptr_t a = (uintptr_t)addr, base = (uintptr_t)pool->base;
+	uint64_t off, in;
+
+	memset(fault, 0, sizeof(*fault));
+	if (a < base || a - base >= l->total_bytes)
+		return fault->kind = WASMPOOL_FAULT_OUTSIDE;
+	off = a - base;
+	if (off < l->pre_slab_guard_bytes)
+		return fault->kind = WASMPOOL_FAULT_PRE_GUARD;
+	off -= l->pre_slab_guard_bytes;
+	if (off / l->slot_bytes >= l->num_slots)
+		return fault->kind = WASMPOOL_FAULT_POST_GUARD;
+	fault->slot = (uint32_t)(off / l->slot_bytes);
+	fault->stripe = fault->slot % l->num_stripes;
+	in = off % l->slot_bytes;
+	fault->offset = in;
+	if (si_code == SEGV_PKUERR)
+		fault->kind = WASMPOOL_FAULT_OTHER_STRIPE;
+	else if (in >= l->max_memory_bytes)
+		fault->kind = WASMPOOL_FAULT_SLOT_GUARD;
+	else
+		fault->kind = WASMPOOL_FAULT_SLOT_MEMORY;
+	return fault->kind;
 }

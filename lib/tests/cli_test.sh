@@ -61,15 +61,28 @@ tap $? "layout: max memory above the reservation: message and exit 1"
 tap $? "layout: a slab past 2^64 bytes: EOVERFLOW and exit 1"
 
 ok=0
-for bad in 4X -1 "" 16E 1.5G 12KB7 0x; do
+for bad in 4X -1 "" 16E 1.5G 12KB7 0x 0x-5 " 5"; do
 	"$cli" layout --guard "$bad" > /dev/null 2>&1
 	[ $? = 2 ] || { echo "# --guard '$bad' was not a usage error"; ok=1; }
 done
 tap $ok "layout: malformed sizes are usage errors (exit 2)"
 
-"$cli" layout --bogus > /dev/null 2>&1
+"$cli" layout --bogus > /dev/null 2> "$tmp/err"
+[ $? = 2 ] && grep -q '^wasmpool: layout: unknown option' "$tmp/err"
+tap $? "layout: an unknown option is a usage error with a message"
+
+"$cli" layout --slots 010 --max-memory 0x10000 --reservation 0x10000 --guard 0 > "$tmp/out"
+grep -q '^num_slots=10$' "$tmp/out" && grep -q '^max_memory_bytes=65536$' "$tmp/out"
+tap $? "layout: numbers are decimal (010 is ten), 0x is hex"
+
+echo "0 0 0 0 0 0" | "$cli" layout --batch --json > /dev/null 2>&1
 [ $? = 2 ]
-tap $? "layout: an unknown option is a usage error"
+tap $? "layout: --batch with another option is a usage error"
+
+"$cli" stats > /dev/null 2>&1
+rc=$?
+[ $rc = 0 ] || [ $rc = 3 ]
+tap $? "stats: exit 0, or 3 without the module (got $rc)"
 
 "$cli" frobnicate > /dev/null 2>&1
 [ $? = 2 ]

@@ -52,7 +52,7 @@
  *   the structure, or a field out of its documented range.
  * - E2BIG: ``size`` is larger than the kernel's structure and a byte of the
  *   unknown tail is not zero (the caller asks for something this kernel does
- *   not understand).
+ *   not understand), or ``size`` is larger than the page size.
  * - EOPNOTSUPP: a known field holds a value the kernel understands but does
  *   not support here: an unknown ``flags`` bit, a non-zero ``__reserved``
  *   field, or a feature the CPU or kernel lacks.
@@ -187,7 +187,9 @@ struct wasmpool_layout {
  * @guard_bytes: in: guard region after each memory (Wasmtime's
  *	memory_guard_size)
  * @num_pkeys: in: protection keys available for stripes; fewer than 2 means
- *	no stripes. Taken as given: this command allocates nothing.
+ *	no stripes; at most 4096 (beyond, the reference's rounding no longer
+ *	covers the guard regions). Taken as given: this command allocates
+ *	nothing.
  * @__reserved: must be 0
  * @layout: out: the layout
  *
@@ -196,8 +198,9 @@ struct wasmpool_layout {
  * wasmpool_layout_calc(), from the same source. Works on any open file.
  *
  * Return: 0, or -1 with errno: EINVAL when @max_memory_bytes is larger than
- * @reservation_bytes; EOVERFLOW when a size of the layout does not fit in
- * 64 bits; EOPNOTSUPP for an unknown flag or non-zero @__reserved.
+ * @reservation_bytes or @num_pkeys is above 4096; EOVERFLOW when a size of
+ * the layout does not fit in 64 bits; EOPNOTSUPP for an unknown flag or
+ * non-zero @__reserved.
  */
 struct wasmpool_layout_cmd {
 	__u32 size;
@@ -233,14 +236,21 @@ struct wasmpool_layout_cmd {
  *    WASMPOOL_IOC_SLOT_FREE resets it and returns it to the pool.
  *
  * The mapping must be shared, readable and writable, never executable, at
- * offset 0, exactly total_bytes long, and only one may exist at a time.
+ * offset 0, exactly total_bytes long, and only one may exist at a time;
+ * mmap() fails with EBADFD on an unconfigured file, EPERM from another
+ * process or with PROT_EXEC, EINVAL for MAP_PRIVATE, a missing PROT_READ or
+ * PROT_WRITE, another offset or length, EBUSY while mapped, and EACCES (from
+ * the VFS) for a file opened read-only. The mapping is VM_IO: the kernel's
+ * own copies (read(), write()) work, but nothing can pin its pages
+ * (O_DIRECT, registered I/O buffers, process_vm_readv(), debuggers through
+ * /proc/PID/mem), so no I/O outlives a reset.
  * It cannot be split (partial munmap(), mprotect() of part of it), moved or
  * resized (mremap()), and its protection cannot change (mprotect() fails
- * with EACCES). fork() children get no copy of it (VM_DONTCOPY). Closing
- * the file while mapped keeps the pool alive until munmap(). When the last
- * mapping goes away, every page of the pool is freed (slots keep their
- * state; a new mapping sees zeroes). The pool ends when the file is closed
- * and unmapped.
+ * with EACCES). fork() children get no copy of it (VM_DONTCOPY, which
+ * MADV_DOFORK cannot undo: EINVAL). Closing the file while mapped keeps
+ * the pool alive until munmap(). When the last mapping goes away, every
+ * page of the pool is freed (slots keep their state; a new mapping sees
+ * zeroes). The pool ends when the file is closed and unmapped.
  *
  * Concurrency: any thread of the owning process may issue any command and
  * touch any slot at any time. Commands on different slots run in parallel
@@ -249,11 +259,11 @@ struct wasmpool_layout_cmd {
  * own slot sees either the old contents, zeroes, or faults; it never sees
  * another tenant's data and never reaches freed memory.
  *
- * keep_resident: a reset keeps the pages already present in the first
- * keep_resident_bytes of the slot, zeroed in place (they stay mapped below
- * the new accessible size), and frees every other page of the slot. The
- * work of a reset is proportional to the pages present, never to the size
- * of the slot.
+ * keep_resident: a reset unmaps the whole slot, keeps the pages already
+ * present in the first keep_resident_bytes of it, zeroed in place (the next
+ * touch maps a run of them with one fault), and frees every other page of
+ * the slot. The work of a reset is proportional to the pages present, never
+ * to the size of the slot.
  */
 
 /**
@@ -269,12 +279,14 @@ struct wasmpool_layout_cmd {
  *
  * The kernel allocates the keys in the configuring process (like
  * pkey_alloc(), so a later pkey_alloc() never returns one of them) and
- * frees them when the pool goes away. It cannot open them in any thread's
- * PKRU: a new key starts denied (the default PKRU denies keys 1-15), and
- * the runtime opens the key of the stripe it runs (libwasmpool's PKRU
- * helpers). Signal handlers run with the default PKRU: a handler that
- * touches pool memory must open the key itself; the interrupted thread's
- * PKRU comes back on return from the handler (not after siglongjmp()).
+ * frees them when the pool goes away. It cannot set any thread's PKRU: a
+ * key the process never used starts denied (the default PKRU denies keys
+ * 1-15), but one it used and freed keeps whatever rights its threads gave
+ * it; the runtime sets the rights of every pool key itself (libwasmpool's
+ * PKRU helpers compute the whole register). Signal handlers run with the
+ * default PKRU: a handler that touches pool memory must open the key
+ * itself; the interrupted thread's PKRU comes back on return from the
+ * handler (not after siglongjmp()).
  *
  * Setup takes O(1) system calls: configure, mmap(), and
  * WASMPOOL_IOC_APPLY_KEYS, which gives every slot its own VMA carrying its
@@ -315,7 +327,7 @@ enum wasmpool_pkey_mode {
  * @guard_bytes: in: as &struct wasmpool_layout_cmd
  * @keep_resident_bytes: in: bytes from the start of a slot whose pages a
  *	reset keeps (zeroed); rounded up to the page size; at most
- *	@max_memory_bytes
+ *	@max_memory_bytes rounded up to the page size
  * @pkey_mode: in: a value of &enum wasmpool_pkey_mode
  * @max_pkeys: in: the most protection keys to use; 0 for no limit
  * @layout: out: the layout of the pool, computed with the keys the pool got
@@ -366,7 +378,7 @@ enum wasmpool_slot_alloc_flags {
  * @accessible_bytes: in: the initial accessible size, rounded up to the page
  *	size; at most the layout's max_memory_bytes. out: the rounded size.
  * @stripe: in: with WASMPOOL_SLOT_ALLOC_STRIPE, the stripe to take a slot
- *	of; otherwise must be 0. out: the slot's stripe.
+ *	of; otherwise must be 0 (else EOPNOTSUPP). out: the slot's stripe.
  * @slot: out: the slot's index
  * @offset: out: the slot's offset in the mapping
  * @address: out: the slot's address in the caller's mapping of the pool,
@@ -411,8 +423,9 @@ struct wasmpool_slot_alloc {
  * keep_resident_bytes of the slot start stay resident.
  *
  * Return: 0, or -1 with errno: ERANGE when @accessible_bytes is above max
- * memory; EINVAL (GROW) when it is below the current size, or for a slot
- * index out of range; ENOENT when the slot is not allocated; EBADFD, EPERM
+ * memory; EINVAL for a slot index out of range, and (GROW only) when
+ * @accessible_bytes is below the current size; ENOENT when the slot is not
+ * allocated; EOPNOTSUPP for non-zero @flags or @__reserved; EBADFD, EPERM
  * as in the errno contract.
  */
 struct wasmpool_slot_resize {
@@ -495,14 +508,18 @@ struct wasmpool_stats {
  * freed), the call fails with ENOMEM and the kernel log names the sysctl:
  * raise it and map the pool again.
  *
+ * When the last mapping of the pool goes away, so do the keyed VMAs: a new
+ * mapping needs this call again before slots can be allocated.
+ *
  * After it, the pool's mapping must still be unmapped as a whole: a
  * munmap() of exactly one slot's range removes that slot from the mapping
  * (its accesses then fault) - there is no way for the module to refuse it.
  *
  * Return: 0, or -1 with errno: EINVAL when the pool is not mapped; EALREADY
  * when the keys are applied already; EBUSY when the pool's mapping was
- * changed under the call; ENOMEM as above; EBADFD, EPERM as in the errno
- * contract.
+ * changed under the call; ENOMEM as above; EINTR when a fatal signal came
+ * (the pool is unmapped, as for any other error of mapping a slot);
+ * EBADFD, EPERM as in the errno contract.
  */
 struct wasmpool_apply_keys {
 	__u32 size;
