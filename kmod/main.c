@@ -210,18 +210,25 @@ static int wp_cmd_slot_alloc(struct file *filp, void *ucmd)
 	return 0;
 }
 
+/* The pool, for a slot command whose flags and __reserved must be 0. */
+static int wp_file_pool_slot_cmd(struct file *filp, u32 flags, u32 reserved,
+				 struct wp_pool **pool)
+{
+	int ret = wp_file_pool(filp, pool);
+
+	if (ret)
+		return ret;
+	return flags || reserved ? -EOPNOTSUPP : 0;
+}
+
 static int wp_cmd_slot_grow(struct file *filp, void *ucmd)
 {
 	struct wasmpool_slot_resize *cmd = ucmd;
 	struct wp_pool *pool;
 	int ret;
 
-	ret = wp_file_pool(filp, &pool);
-	if (ret)
-		return ret;
-	if (cmd->flags || cmd->__reserved)
-		return -EOPNOTSUPP;
-	return wp_pool_slot_grow(pool, cmd->slot, &cmd->accessible_bytes);
+	ret = wp_file_pool_slot_cmd(filp, cmd->flags, cmd->__reserved, &pool);
+	return ret ?: wp_pool_slot_grow(pool, cmd->slot, &cmd->accessible_bytes);
 }
 
 static int wp_cmd_slot_reset(struct file *filp, void *ucmd)
@@ -230,12 +237,8 @@ static int wp_cmd_slot_reset(struct file *filp, void *ucmd)
 	struct wp_pool *pool;
 	int ret;
 
-	ret = wp_file_pool(filp, &pool);
-	if (ret)
-		return ret;
-	if (cmd->flags || cmd->__reserved)
-		return -EOPNOTSUPP;
-	return wp_pool_slot_reset(pool, cmd->slot, &cmd->accessible_bytes);
+	ret = wp_file_pool_slot_cmd(filp, cmd->flags, cmd->__reserved, &pool);
+	return ret ?: wp_pool_slot_reset(pool, cmd->slot, &cmd->accessible_bytes);
 }
 
 static int wp_cmd_slot_free(struct file *filp, void *ucmd)
@@ -244,12 +247,8 @@ static int wp_cmd_slot_free(struct file *filp, void *ucmd)
 	struct wp_pool *pool;
 	int ret;
 
-	ret = wp_file_pool(filp, &pool);
-	if (ret)
-		return ret;
-	if (cmd->flags || cmd->__reserved)
-		return -EOPNOTSUPP;
-	return wp_pool_slot_free(pool, cmd->slot);
+	ret = wp_file_pool_slot_cmd(filp, cmd->flags, cmd->__reserved, &pool);
+	return ret ?: wp_pool_slot_free(pool, cmd->slot);
 }
 
 static int wp_cmd_stats(struct file *filp, void *ucmd)

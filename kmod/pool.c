@@ -351,6 +351,14 @@ static int wp_pool_lock_used(struct wp_pool *pool, u32 idx)
 	return 0;
 }
 
+/* Round @accessible (grow, reset) and lock an allocated slot for it. */
+static int wp_pool_lock_resize(struct wp_pool *pool, u32 idx, u64 *accessible)
+{
+	int ret = wp_pool_size(pool, accessible);
+
+	return ret ?: wp_pool_lock_used(pool, idx);
+}
+
 /**
  * wp_pool_slot_grow() - raise a slot's accessible size
  * @pool: the pool
@@ -367,10 +375,7 @@ int wp_pool_slot_grow(struct wp_pool *pool, u32 idx, u64 *accessible)
 	struct wp_slot *slot;
 	int ret;
 
-	ret = wp_pool_size(pool, accessible);
-	if (ret)
-		return ret;
-	ret = wp_pool_lock_used(pool, idx);
+	ret = wp_pool_lock_resize(pool, idx, accessible);
 	if (ret)
 		return ret;
 	slot = &pool->slots[idx];
@@ -396,10 +401,7 @@ int wp_pool_slot_reset(struct wp_pool *pool, u32 idx, u64 *accessible)
 	struct wp_slot *slot;
 	int ret;
 
-	ret = wp_pool_size(pool, accessible);
-	if (ret)
-		return ret;
-	ret = wp_pool_lock_used(pool, idx);
+	ret = wp_pool_lock_resize(pool, idx, accessible);
 	if (ret)
 		return ret;
 	slot = &pool->slots[idx];

@@ -174,6 +174,8 @@ TEST_F(striped, smaps_shows_each_slots_key)
 
 	n = smaps_keys(lo, lo + self->c.layout.total_bytes, starts, keys, 64);
 	ASSERT_EQ(SLOTS + 1, n);
+	for (i = 0; i < n; i++)
+		TH_LOG("smaps: VMA at pool+%#lx: ProtectionKey %d", starts[i] - lo, keys[i]);
 	for (i = 0; i < n; i++) {
 		uint64_t off = starts[i] - lo - self->c.layout.pre_slab_guard_bytes;
 		uint64_t slot = off / self->c.layout.slot_bytes;
