@@ -8,7 +8,8 @@
  *
  * Prints one line per configuration: the median time of a cycle (over
  * repeated runs, with min and max) for each, and the ratio baseline/device
- * (above 1: the device is faster). With --csv, machine-readable lines.
+ * (above 1: the device is faster), each followed by a machine-readable
+ * "csv,cycle,..." line. --quick: a few cycles only (make check's smoke run).
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -102,12 +103,15 @@ int main(int argc, char **argv)
 {
 	static const int touched[] = { 1, 16, 256 };
 	static const size_t keeps[] = { 0, 64 << 10, 1 << 20 };
-	int csv = argc > 1 && !strcmp(argv[1], "--csv");
+	int quick = argc > 1 && !strcmp(argv[1], "--quick");
 	unsigned int k, q, r;
 
-	if (!csv)
-		printf("%-8s %-10s %28s %28s %8s\n", "pages", "keep", "device us (min-max)",
-		       "baseline us (min-max)", "ratio");
+	if (argc > 1 && !quick) {
+		fprintf(stderr, "usage: cycle_bench [--quick]\n");
+		return 2;
+	}
+	printf("%-8s %-10s %28s %28s %8s\n", "pages", "keep", "device us (min-max)",
+	       "baseline us (min-max)", "ratio");
 	for (q = 0; q < 3; q++) {
 		for (k = 0; k < 3; k++) {
 			struct wasmpool_configure cfg = {
@@ -118,7 +122,7 @@ int main(int argc, char **argv)
 				.keep_resident_bytes = keeps[q],
 			};
 			double dev[RUNS], base[RUNS];
-			int cycles = touched[k] >= 256 ? 100 : 1000, i, ret;
+			int cycles = quick ? 5 : touched[k] >= 256 ? 100 : 1000, i, ret;
 			size_t accessible = MAX_MEM;
 			struct wasmpool pool;
 			struct baseline b;
@@ -134,7 +138,7 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			/* warm both (page tables, kept pages), then alternate runs */
-			for (i = 0; i < 50; i++)
+			for (i = 0; i < (quick ? 2 : 50); i++)
 				if (device_cycle(&pool, accessible, touched[k]) ||
 				    baseline_cycle(&b, accessible, touched[k]))
 					return 1;
@@ -153,16 +157,14 @@ int main(int argc, char **argv)
 			}
 			qsort(dev, RUNS, sizeof(double), cmp_double);
 			qsort(base, RUNS, sizeof(double), cmp_double);
-			if (csv)
-				printf("cycle,%d,%zu,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f\n",
-				       touched[k], keeps[q], dev[RUNS / 2], dev[0], dev[RUNS - 1],
-				       base[RUNS / 2], base[0], base[RUNS - 1],
-				       base[RUNS / 2] / dev[RUNS / 2]);
-			else
-				printf("%-8d %-10zu %10.1f (%6.1f-%8.1f) %10.1f (%6.1f-%8.1f) %7.2fx\n",
-				       touched[k], keeps[q], dev[RUNS / 2], dev[0], dev[RUNS - 1],
-				       base[RUNS / 2], base[0], base[RUNS - 1],
-				       base[RUNS / 2] / dev[RUNS / 2]);
+			printf("%-8d %-10zu %10.1f (%6.1f-%8.1f) %10.1f (%6.1f-%8.1f) %7.2fx\n",
+			       touched[k], keeps[q], dev[RUNS / 2], dev[0], dev[RUNS - 1],
+			       base[RUNS / 2], base[0], base[RUNS - 1],
+			       base[RUNS / 2] / dev[RUNS / 2]);
+			printf("csv,cycle,%d,%zu,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.3f\n",
+			       touched[k], keeps[q], dev[RUNS / 2], dev[0], dev[RUNS - 1],
+			       base[RUNS / 2], base[0], base[RUNS - 1],
+			       base[RUNS / 2] / dev[RUNS / 2]);
 			munmap(b.base, pool.layout.total_bytes);
 			wasmpool_destroy(&pool);
 		}

@@ -42,6 +42,16 @@ mapfile -t kernels < <("$top/scripts/kernels.sh") || die "no test kernels"
 mkdir -p "$logs"
 
 # --- userspace ----------------------------------------------------------------
+# Every bench/*.c, static, for the VM's /bin.
+build_benches() {
+	local b
+	mkdir -p build/vm/bench
+	for b in bench/*.c; do
+		gcc -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -pthread -Ilib/include -Iuapi \
+			-o "build/vm/bench/$(basename "$b" .c)" "$b" lib/libwasmpool.a || return 1
+	done
+}
+
 echo "== userspace: library, CLI, selftests"
 if make -s -C lib all wasmpool-static > "$logs/lib.log" 2>&1; then
 	ok "build: libwasmpool and the CLI (-Wall -Wextra -Werror)"
@@ -54,9 +64,7 @@ mkdir -p build/vm
 if make -s -C selftests OUTPUT="$top/build/selftests" > "$logs/selftests.log" 2>&1 &&
    gcc -O2 -Wall -Wextra -Werror -static -o build/vm/guest-exit vm/guest-exit.c \
 	>> "$logs/selftests.log" 2>&1 &&
-   gcc -O2 -Wall -Wextra -Werror -static -Ilib/include -Iuapi \
-	-o build/vm/cycle_bench bench/cycle_bench.c lib/libwasmpool.a \
-	>> "$logs/selftests.log" 2>&1 &&
+   build_benches >> "$logs/selftests.log" 2>&1 &&
    gcc -O2 -Wall -Wextra -Werror -static -pthread -Ilib/include -Iuapi \
 	-o build/vm/wasmpool-demo examples/demo.c lib/libwasmpool.a \
 	>> "$logs/selftests.log" 2>&1 &&
@@ -170,6 +178,14 @@ vm() { # kernel cpu [run.sh options]
 
 if [ $mode = demo ] || [ $mode = bench ]; then
 	vm "${kernels[-1]}" max --$mode
+	if [ $mode = bench ]; then
+		mkdir -p build/bench
+		grep '^csv,' "$logs/vm-${kernels[-1]}-max.log" | sed 's/^csv,//' \
+			> build/bench/results.csv
+		"$top/bench/plot.sh" build/bench/results.csv build/bench/reset.png ||
+			echo "note: no plot (gnuplot missing?)"
+		echo "results: build/bench/results.csv, build/bench/reset.png"
+	fi
 	exit $((failed > 0))
 fi
 

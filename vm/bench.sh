@@ -3,12 +3,19 @@
 #
 # The benchmarks run inside the VM by `make bench`: the device against the
 # userspace strategy of Wasmtime's pooling allocator, in the same boot.
+# With --quick, a smoke run (make check): a few iterations of each.
+# Lines starting "csv," are collected by the host into results.csv.
 set -e
+q=${1:-}
 thp=/sys/kernel/mm/transparent_hugepage/enabled
 [ -w $thp ] && echo never > $thp
 echo "wasmpool bench: kernel $(uname -r), $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 echo "wasmpool bench: transparent huge pages: $(cat $thp 2>/dev/null || echo n/a)"
 echo "wasmpool bench: QEMU TCG stretches a syscall ~3x and a page fault ~8x: compare the ratios, not the times"
-echo "wasmpool bench: alloc -> touch K pages -> reset -> free, 4 MiB memories, median of 7 runs"
-cycle_bench | sed 's/^/    /'
-cycle_bench --csv > /dev/null
+indent() { sed 's/^/    /; s/^    csv,/csv,/'; }
+echo "wasmpool bench: (1) setting up a pool: wall time (median of 5), system calls, VMAs"
+setup_bench $q | indent
+echo "wasmpool bench: (2) alloc -> touch K pages -> reset -> free, 4 MiB memories, median of 7 runs"
+cycle_bench $q | indent
+echo "wasmpool bench: (3) threads, (4) reset cost by resident pages"
+scale_bench $q | indent

@@ -39,7 +39,7 @@ kernel=/boot/vmlinuz-$rel
 ko=$top/build/kmod/$rel/kmod/wasmpool.ko
 out=$top/build/vm/$rel-$cpu-$run
 for f in "$kernel" "$ko" "$top/build/vm/guest-exit" "$top/lib/wasmpool-static" \
-	"$top/build/vm/cycle_bench" "$top/build/vm/wasmpool-demo" \
+	"$top/build/vm/bench/cycle_bench" "$top/build/vm/wasmpool-demo" \
 	/bin/busybox; do
 	[ -r "$f" ] || { echo "run.sh: missing $f" >&2; exit 2; }
 done
@@ -54,7 +54,7 @@ mkinitramfs() { # dir init-script
 	cp "$top/lib/wasmpool-static" "$root/bin/wasmpool"
 	cp "$top/vm/demo.sh" "$root/bin/demo"
 	cp "$top/vm/bench.sh" "$root/bin/bench"
-	cp "$top/build/vm/cycle_bench" "$root/bin/cycle_bench"
+	cp "$top"/build/vm/bench/* "$root/bin/"
 	cp "$top/build/vm/wasmpool-demo" "$root/bin/wasmpool-demo"
 	cp "$2" "$root/init"
 	chmod 755 "$root/init"
