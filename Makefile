@@ -7,7 +7,7 @@
 #   make check            everything, proven in QEMU on Debian's 6.1 and 6.12
 #   make demo             boot a VM with the module loaded and show it working
 #   make bench            the device against the userspace strategy, in a VM
-#   make install          library, CLI and headers (PREFIX, DESTDIR)
+#   make install          library, CLI, headers, man pages, udev rule, module
 #   make modules_install  the module into /lib/modules/$(KERNELRELEASE)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -35,8 +35,17 @@ lib:
 selftests:
 	$(MAKE) -C selftests OUTPUT=$(top)/build/selftests
 
+UDEVDIR ?= /etc/udev/rules.d
+
+# The library, CLI, headers, man pages and pkg-config file (PREFIX,
+# DESTDIR), the udev rule, and the module when a kernel tree is there.
 install:
 	$(MAKE) -C lib install
+	install -D -m 644 udev/60-wasmpool.rules $(DESTDIR)$(UDEVDIR)/60-wasmpool.rules
+ifneq ($(wildcard $(KDIR)/Makefile),)
+	$(MAKE) -C $(KDIR) M=$(top) modules
+	$(MAKE) -C $(KDIR) M=$(top) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+endif
 
 check:
 	$(top)/scripts/check.sh

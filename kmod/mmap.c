@@ -18,6 +18,7 @@
 #include "mmap.h"
 #include "pages.h"
 #include "pool.h"
+#include "sysfs.h"
 
 static vm_fault_t wp_vm_fault(struct vm_fault *vmf)
 {
@@ -55,6 +56,7 @@ static vm_fault_t wp_vm_fault(struct vm_fault *vmf)
 
 guard:
 	atomic64_inc(&pool->guard_faults);
+	atomic64_inc(&wp_global.guard_faults);
 	return VM_FAULT_SIGSEGV;
 }
 

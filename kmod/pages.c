@@ -69,6 +69,7 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 	if (err && err != -EBUSY)
 		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	atomic64_inc(&pool->faults);
+	atomic64_inc(&wp_global.faults);
 	return VM_FAULT_NOPAGE;
 }
 
@@ -98,6 +99,14 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 	if (page)
 		return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
 
+	if (pool->max_resident_pages &&
+	    atomic64_read(&pool->resident_pages) >= pool->max_resident_pages) {
+		atomic64_inc(&wp_global.limit_hits);
+		pr_info_ratelimited("%s[%d]: SIGBUS: a pool reached the limit max_resident_bytes_per_pool=%llu (/sys/class/misc/wasmpool/max_resident_bytes_per_pool)\n",
+				    current->comm, task_pid_nr(current),
+				    pool->max_resident_pages << PAGE_SHIFT);
+		return VM_FAULT_SIGBUS;
+	}
 	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
 	if (!page)
 		return VM_FAULT_OOM;
@@ -120,6 +129,7 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 	if (err && err != -EBUSY)
 		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	atomic64_inc(&pool->faults);
+	atomic64_inc(&wp_global.faults);
 	return VM_FAULT_NOPAGE;
 }
 
@@ -159,6 +169,7 @@ static void wp_pages_free_from(struct wp_pool *pool, struct wp_slot *slot,
 	atomic64_sub(freed, &pool->resident_pages);
 	atomic64_sub(freed, &wp_global.resident_pages);
 	atomic64_add(freed, &pool->pages_freed);
+	atomic64_add(freed, &wp_global.pages_freed);
 }
 
 /**

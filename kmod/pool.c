@@ -29,9 +29,13 @@
 #include "pool.h"
 #include "sysfs.h"
 
+#define WP_CONFIGURE_FLAGS (WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS |		\
+			    WASMPOOL_CONFIGURE_DEFAULT_KEEP_RESIDENT |	\
+			    WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE)
+
 static int wp_pool_check_config(const struct wasmpool_configure *cfg)
 {
-	if (cfg->flags & ~WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS)
+	if (cfg->flags & ~WP_CONFIGURE_FLAGS)
 		return -EOPNOTSUPP;
 	if (cfg->pkey_mode > WASMPOOL_PKEYS_REQUIRE)
 		return -EOPNOTSUPP;
@@ -52,6 +56,30 @@ static u32 wp_pool_keys_wanted(const struct wasmpool_configure *cfg)
 
 	all = min_t(u32, all, WASMPOOL_MAX_STRIPES);
 	return cfg->max_pkeys ? min(cfg->max_pkeys, all) : all;
+}
+
+/* A request refused by an admin limit: count it and say which. */
+static int wp_pool_limit_hit(const char *limit, u64 value, u64 max)
+{
+	atomic64_inc(&wp_global.limit_hits);
+	pr_info_ratelimited("%s[%d]: %llu exceeds the limit %s=%llu (/sys/class/misc/wasmpool/%s)\n",
+			    current->comm, task_pid_nr(current), value, limit,
+			    max, limit);
+	return -EDQUOT;
+}
+
+/* The admin limits on one pool's layout, after the pure layout. */
+static int wp_pool_check_limits(const struct wp_layout *l)
+{
+	u64 max = READ_ONCE(wp_limits.max_slots_per_pool);
+
+	if (max && l->num_slots > max)
+		return wp_pool_limit_hit("max_slots_per_pool", l->num_slots, max);
+	max = READ_ONCE(wp_limits.max_reserved_bytes_per_pool);
+	if (max && l->total_bytes > max)
+		return wp_pool_limit_hit("max_reserved_bytes_per_pool",
+					 l->total_bytes, max);
+	return 0;
 }
 
 static void wp_pool_free(struct wp_pool *pool)
@@ -104,6 +132,10 @@ static int wp_pool_setup(struct wp_pool *pool, struct wasmpool_configure *cfg,
 			goto free_keys;
 		}
 	}
+	if (cfg->flags & WASMPOOL_CONFIGURE_DEFAULT_KEEP_RESIDENT)
+		cfg->keep_resident_bytes =
+			min(READ_ONCE(wp_limits.default_keep_resident_bytes),
+			    l.max_memory_bytes);
 	keep = round_up(cfg->keep_resident_bytes, PAGE_SIZE);
 	if (cfg->keep_resident_bytes > l.max_memory_bytes ||
 	    keep > l.max_memory_bytes) {
@@ -117,6 +149,9 @@ static int wp_pool_setup(struct wp_pool *pool, struct wasmpool_configure *cfg,
 		ret = -ENOMEM;
 		goto free_keys;
 	}
+	ret = wp_pool_check_limits(&l);
+	if (ret)
+		goto free_keys;
 
 	/* Keep the keys of the stripes, give back the rest. */
 	if (l.num_stripes > 1)
@@ -167,20 +202,31 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 	u32 i;
 	int ret;
 
+	u64 max_pools = READ_ONCE(wp_limits.max_pools);
+
+	if (cfg->flags & WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE) {
+		cfg->pkey_mode = READ_ONCE(wp_limits.default_pkey_mode);
+		pkeys = cfg->pkey_mode != WASMPOOL_PKEYS_OFF && wp_pkeys_total();
+	}
 	ret = wp_pool_check_config(cfg);
 	if (ret)
 		return ret;
 	if (cfg->pkey_mode == WASMPOOL_PKEYS_REQUIRE && !pkeys)
 		return -EOPNOTSUPP;
+	/* Count the pool now, so that racing configures see the limit. */
+	if (atomic64_inc_return(&wp_global.pools) > max_pools && max_pools) {
+		atomic64_dec(&wp_global.pools);
+		return wp_pool_limit_hit("max_pools", max_pools + 1, max_pools);
+	}
 
 	pool = kzalloc(sizeof(*pool), GFP_KERNEL_ACCOUNT);
 	if (!pool)
-		return -ENOMEM;
+		goto uncount;
 	pool->slots = kvcalloc(cfg->num_slots, sizeof(*pool->slots),
 			       GFP_KERNEL_ACCOUNT);
 	if (!pool->slots) {
 		wp_pool_free(pool);
-		return -ENOMEM;
+		goto uncount;
 	}
 	for (i = 0; i < cfg->num_slots; i++) {
 		init_rwsem(&pool->slots[i].lock);
@@ -194,6 +240,7 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 		mmap_write_unlock(mm);
 	if (ret) {
 		wp_pool_free(pool);
+		atomic64_dec(&wp_global.pools);
 		return ret;
 	}
 
@@ -204,9 +251,12 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 	atomic_set(&pool->map_count, 0);
 	pool->metadata_bytes = sizeof(*pool) +
 		pool->layout.num_slots * sizeof(*pool->slots);
+	pool->max_resident_pages =
+		READ_ONCE(wp_limits.max_resident_bytes_per_pool) >> PAGE_SHIFT;
 	mmgrab(mm);
 	pool->mm = mm;
-	atomic64_inc(&wp_global.pools);
+	if (wp_pool_striped(pool))
+		atomic64_add(pool->layout.num_stripes, &wp_global.keys_in_use);
 
 	wp_layout_to_uapi(&pool->layout, &cfg->layout);
 	memset(cfg->stripe_pkeys, 0, sizeof(cfg->stripe_pkeys));
@@ -214,6 +264,10 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 		memcpy(cfg->stripe_pkeys, pool->pkeys, pool->layout.num_stripes);
 	*out = pool;
 	return 0;
+
+uncount:
+	atomic64_dec(&wp_global.pools);
+	return -ENOMEM;
 }
 
 /**
@@ -253,8 +307,10 @@ void wp_pool_destroy(struct wp_pool *pool)
 	wp_pool_unmapped(pool);
 	WARN_ON_ONCE(!xa_empty(&pool->pages));
 	xa_destroy(&pool->pages);
-	if (wp_pool_striped(pool))
+	if (wp_pool_striped(pool)) {
 		wp_pkeys_release(pool->mm, pool->layout.num_stripes, pool->pkeys);
+		atomic64_sub(pool->layout.num_stripes, &wp_global.keys_in_use);
+	}
 	mutex_destroy(&pool->apply_lock);
 	atomic64_sub(pool->slots_in_use, &wp_global.slots_in_use);
 	atomic64_dec(&wp_global.pools);
@@ -408,6 +464,7 @@ int wp_pool_slot_reset(struct wp_pool *pool, u32 idx, u64 *accessible)
 	WRITE_ONCE(slot->accessible, *accessible);
 	wp_pages_reset(pool, idx);
 	atomic64_inc(&pool->resets);
+	atomic64_inc(&wp_global.resets);
 	up_write(&slot->lock);
 	return 0;
 }
@@ -433,6 +490,7 @@ int wp_pool_slot_free(struct wp_pool *pool, u32 idx)
 	WRITE_ONCE(slot->accessible, 0);
 	wp_pages_reset(pool, idx);
 	atomic64_inc(&pool->resets);
+	atomic64_inc(&wp_global.resets);
 
 	spin_lock(&pool->lock);
 	st = &pool->stripes[idx % pool->layout.num_stripes];

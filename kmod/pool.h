@@ -94,6 +94,8 @@ struct wp_stripe {
  *	map single slots; under @apply_lock
  * @keys_applied: every slot has its own VMA with its stripe's key; written
  *	under the owner's mmap_lock, read with READ_ONCE()
+ * @max_resident_pages: the admin limit on resident pages when the pool was
+ *	configured, 0 for none (immutable)
  * @metadata_bytes: kernel memory of the bookkeeping (immutable)
  * @resident_pages: pages in @pages
  * @faults: faults served
@@ -124,6 +126,7 @@ struct wp_pool {
 	struct task_struct *applying;
 	bool keys_applied;
 
+	u64 max_resident_pages;
 	size_t metadata_bytes;
 
 	atomic64_t resident_pages;

@@ -1,44 +1,162 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * sysfs attributes of /dev/wasmpool: module-wide statistics, one value per
- * file. Documented in docs/sysfs-class-misc-wasmpool.
+ * sysfs attributes of /dev/wasmpool (/sys/class/misc/wasmpool/): the admin
+ * limits and defaults (read-write, root only) and module-wide statistics
+ * (read-only), one value per file. Documented in
+ * docs/sysfs-class-misc-wasmpool.
+ *
+ * A limit is read once, when a pool is configured: changing it never
+ * breaks a pool that exists.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
 #include <linux/device.h>
+#include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/wasmpool.h>
 
 #include "sysfs.h"
 
 struct wp_global_stats wp_global;
 
-static ssize_t pools_show(struct device *dev, struct device_attribute *attr,
-			  char *buf)
-{
-	return sysfs_emit(buf, "%lld\n", atomic64_read(&wp_global.pools));
-}
-static DEVICE_ATTR_RO(pools);
+struct wp_limits wp_limits = {
+	.max_slots_per_pool = WASMPOOL_MAX_SLOTS,
+	.default_pkey_mode = WASMPOOL_PKEYS_AUTO,
+};
 
-static ssize_t slots_in_use_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%lld\n", atomic64_read(&wp_global.slots_in_use));
-}
-static DEVICE_ATTR_RO(slots_in_use);
+#define WP_STAT_ATTR(_name, _expr)					\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%llu\n", (u64)(_expr));			\
+}									\
+static DEVICE_ATTR_RO(_name)
 
-static ssize_t resident_bytes_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
+WP_STAT_ATTR(pools, atomic64_read(&wp_global.pools));
+WP_STAT_ATTR(slots_in_use, atomic64_read(&wp_global.slots_in_use));
+WP_STAT_ATTR(resident_bytes,
+	     (u64)atomic64_read(&wp_global.resident_pages) << PAGE_SHIFT);
+WP_STAT_ATTR(faults, atomic64_read(&wp_global.faults));
+WP_STAT_ATTR(guard_faults, atomic64_read(&wp_global.guard_faults));
+WP_STAT_ATTR(resets, atomic64_read(&wp_global.resets));
+WP_STAT_ATTR(pages_freed, atomic64_read(&wp_global.pages_freed));
+WP_STAT_ATTR(keys_in_use, atomic64_read(&wp_global.keys_in_use));
+WP_STAT_ATTR(limit_hits, atomic64_read(&wp_global.limit_hits));
+
+/**
+ * struct wp_limit_attr - a limit's sysfs file
+ * @attr: the attribute
+ * @value: the limit in wp_limits
+ * @min: the smallest value a write may set
+ * @max: the largest value a write may set
+ */
+struct wp_limit_attr {
+	struct device_attribute attr;
+	u64 *value;
+	u64 min;
+	u64 max;
+};
+
+static ssize_t wp_limit_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
 {
-	return sysfs_emit(buf, "%llu\n",
-			  (u64)atomic64_read(&wp_global.resident_pages) << PAGE_SHIFT);
+	struct wp_limit_attr *la = container_of(attr, struct wp_limit_attr, attr);
+
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(*la->value));
 }
-static DEVICE_ATTR_RO(resident_bytes);
+
+/* A decimal u64 in [min, max]; text, a sign, overflow: EINVAL, no change. */
+static ssize_t wp_limit_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct wp_limit_attr *la = container_of(attr, struct wp_limit_attr, attr);
+	u64 v;
+
+	if (kstrtou64(buf, 10, &v) || v < la->min || v > la->max)
+		return -EINVAL;
+	WRITE_ONCE(*la->value, v);
+	return count;
+}
+
+static struct wp_limit_attr wp_limit_max_pools = {
+	.attr = __ATTR(max_pools, 0644, wp_limit_show, wp_limit_store),
+	.value = &wp_limits.max_pools,
+	.max = U64_MAX,
+};
+
+static struct wp_limit_attr wp_limit_max_slots = {
+	.attr = __ATTR(max_slots_per_pool, 0644, wp_limit_show, wp_limit_store),
+	.value = &wp_limits.max_slots_per_pool,
+	.min = 1,
+	.max = WASMPOOL_MAX_SLOTS,
+};
+
+static struct wp_limit_attr wp_limit_max_reserved = {
+	.attr = __ATTR(max_reserved_bytes_per_pool, 0644, wp_limit_show,
+		       wp_limit_store),
+	.value = &wp_limits.max_reserved_bytes_per_pool,
+	.max = U64_MAX,
+};
+
+static struct wp_limit_attr wp_limit_max_resident = {
+	.attr = __ATTR(max_resident_bytes_per_pool, 0644, wp_limit_show,
+		       wp_limit_store),
+	.value = &wp_limits.max_resident_bytes_per_pool,
+	.max = U64_MAX,
+};
+
+static struct wp_limit_attr wp_default_keep = {
+	.attr = __ATTR(default_keep_resident_bytes, 0644, wp_limit_show,
+		       wp_limit_store),
+	.value = &wp_limits.default_keep_resident_bytes,
+	.max = U64_MAX,
+};
+
+static const char *const wp_pkey_mode_names[] = {
+	[WASMPOOL_PKEYS_OFF] = "off",
+	[WASMPOOL_PKEYS_AUTO] = "auto",
+	[WASMPOOL_PKEYS_REQUIRE] = "require",
+};
+
+static ssize_t default_pkey_mode_show(struct device *dev,
+				      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  wp_pkey_mode_names[READ_ONCE(wp_limits.default_pkey_mode)]);
+}
+
+/* "off", "auto" or "require" (a trailing newline allowed); else EINVAL. */
+static ssize_t default_pkey_mode_store(struct device *dev,
+				       struct device_attribute *attr,
+				       const char *buf, size_t count)
+{
+	int mode = sysfs_match_string(wp_pkey_mode_names, buf);
+
+	if (mode < 0)
+		return -EINVAL;
+	WRITE_ONCE(wp_limits.default_pkey_mode, mode);
+	return count;
+}
+static DEVICE_ATTR_RW(default_pkey_mode);
 
 static struct attribute *wp_stats_attrs[] = {
 	&dev_attr_pools.attr,
 	&dev_attr_slots_in_use.attr,
 	&dev_attr_resident_bytes.attr,
+	&dev_attr_faults.attr,
+	&dev_attr_guard_faults.attr,
+	&dev_attr_resets.attr,
+	&dev_attr_pages_freed.attr,
+	&dev_attr_keys_in_use.attr,
+	&dev_attr_limit_hits.attr,
+	&wp_limit_max_pools.attr.attr,
+	&wp_limit_max_slots.attr.attr,
+	&wp_limit_max_reserved.attr.attr,
+	&wp_limit_max_resident.attr.attr,
+	&wp_default_keep.attr.attr,
+	&dev_attr_default_pkey_mode.attr,
 	NULL,
 };
 

@@ -122,6 +122,12 @@ if [ $mode = check ]; then
 	fi
 fi
 
+if [ $mode = check ]; then
+	echo "== DKMS"
+	"$top/scripts/dkms-test.sh" > "$logs/dkms.log" 2>&1
+	count_tap "$logs/dkms.log" $? "dkms-test.sh"
+fi
+
 for k in "${kernels[@]}"; do
 	echo "== module for $k"
 	kdir=/lib/modules/$k/build

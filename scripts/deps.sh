@@ -14,7 +14,7 @@ set -euo pipefail
 metas=(linux-headers-amd64 linux-image-amd64
        linux-headers-6.12-amd64 linux-image-6.12-amd64)
 tools=(build-essential clang libclang-rt-14-dev qemu-system-x86 busybox-static cpio gzip xz-utils
-       kmod perl pkg-config sparse gnuplot-nox linux-source-6.1 linux-source-6.12)
+       kmod perl pkg-config sparse gnuplot-nox dkms linux-source-6.1 linux-source-6.12)
 
 installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]

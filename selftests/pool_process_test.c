@@ -316,4 +316,76 @@ TEST(pages_charged_to_faulting_cgroup)
 	rmdir(cg);
 }
 
+/*
+ * A cgroup whose memory.max is too small for what its task touches: the
+ * task is OOM-killed by its memory cgroup (the fault's allocation is
+ * charged there and fails), the kernel warns about nothing, and the module
+ * is left consistent: the pool goes away with the task, nothing stays
+ * resident.
+ */
+TEST(memory_max_too_small_oom_kills_cleanly)
+{
+	const char *cg = "/sys/fs/cgroup/wasmpool-memmax";
+	long long pools0 = wp_sysfs_read("pools");
+	long long resident0 = wp_sysfs_read("resident_bytes");
+	char path[256];
+	int fd, status;
+	pid_t pid;
+
+	if (pools0 < 0)
+		SKIP(return, "no wasmpool sysfs statistics (module not loaded?)");
+	fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY);
+	if (fd < 0 || write(fd, "+memory", 7) != 7) {
+		if (fd >= 0)
+			close(fd);
+		SKIP(return, "no writable cgroup v2 memory controller");
+	}
+	close(fd);
+	if (mkdir(cg, 0755) && errno != EEXIST)
+		SKIP(return, "cannot create %s: %s", cg, strerror(errno));
+	snprintf(path, sizeof(path), "%s/memory.max", cg);
+	fd = open(path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(7, write(fd, "4194304", 7));	/* 4 MiB */
+	close(fd);
+	snprintf(path, sizeof(path), "%s/memory.swap.max", cg);
+	fd = open(path, O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "0", 1) != 1)
+			TH_LOG("memory.swap.max: %s", strerror(errno));
+		close(fd);
+	}
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct wasmpool_slot_alloc a;
+		struct wasmpool_layout l;
+		char *base;
+		int pfd, pool;
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+		pfd = open(path, O_WRONLY);
+		if (pfd < 0 || write(pfd, "0", 1) != 1)
+			_exit(1);
+		close(pfd);
+		if (make_pool(&pool, &base, &l))
+			_exit(2);
+		/* 16 slots of 1 MiB: far more than 4 MiB */
+		for (int i = 0; i < 16; i++) {
+			if (wp_alloc(pool, MAX_MEM, &a))
+				_exit(3);
+			memset(base + a.offset, 1, MAX_MEM);
+		}
+		_exit(4);	/* not reached: the cgroup is too small */
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && (WTERMSIG(status) == SIGKILL ||
+					    WTERMSIG(status) == SIGBUS))
+		TH_LOG("status %#x", status);
+	EXPECT_EQ(pools0, wait_for_sysfs("pools", pools0));
+	EXPECT_EQ(resident0, wait_for_sysfs("resident_bytes", resident0));
+	rmdir(cg);
+}
+
 TEST_HARNESS_MAIN

@@ -624,7 +624,8 @@ TEST(configure_errors)
 	TRY(keep_resident_bytes, MAX_MEM + 1, -EINVAL);
 	TRY(reservation_bytes, UINT64_MAX, -EOVERFLOW);
 	TRY(guard_bytes, UINT64_MAX - PAGE, -EOVERFLOW);
-	TRY(flags, 2, -EOPNOTSUPP);
+	TRY(flags, 8, -EOPNOTSUPP);
+	TRY(flags, 1u << 31, -EOPNOTSUPP);
 	TRY(pkey_mode, 3, -EOPNOTSUPP);
 	TRY(pkey_mode, 99, -EOPNOTSUPP);
 	/* valid layout, but no address space holds it: 1 million 1 TiB slots */

@@ -13,7 +13,7 @@
 dir=$(dirname "$0")
 timeout_s=$(sed -n 's/^timeout=//p' "$dir/settings" 2>/dev/null)
 : "${timeout_s:=120}"
-bad='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak|lockdep|possible circular locking|possible recursive locking|inconsistent lock state|general protection fault|Call Trace:|refcount_t:|blocked for more than'
+bad='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak|lockdep|possible circular locking|possible recursive locking|inconsistent lock state|general protection fault|refcount_t:|blocked for more than'
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 

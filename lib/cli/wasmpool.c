@@ -46,7 +46,7 @@ static void usage(FILE *f)
 		"Commands:\n"
 		"  info            show what the loaded module and the CPU support\n"
 		"  layout          show the slab layout of a pool configuration\n"
-		"  stats           show the module-wide statistics (sysfs)\n"
+		"  stats           show the module-wide statistics and limits (sysfs)\n"
 		"\n"
 		"layout options (N is decimal or 0x hex; SIZE is N with an optional\n"
 		"K, M, G, T, P or E suffix, powers of 1024):\n"
@@ -407,7 +407,13 @@ static int cmd_layout(int argc, char **argv)
 
 static int cmd_stats(void)
 {
-	static const char *const names[] = { "pools", "slots_in_use", "resident_bytes" };
+	static const char *const names[] = {
+		"pools", "slots_in_use", "resident_bytes", "faults", "guard_faults",
+		"resets", "pages_freed", "keys_in_use", "limit_hits", "max_pools",
+		"max_slots_per_pool", "max_reserved_bytes_per_pool",
+		"max_resident_bytes_per_pool", "default_keep_resident_bytes",
+		"default_pkey_mode",
+	};
 	unsigned int i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

@@ -132,12 +132,22 @@ struct wasmpool_info {
 #define WASMPOOL_IOC_INFO	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_INFO)
 
 /**
- * enum wasmpool_layout_flags - bits of &struct wasmpool_layout_cmd.flags
+ * enum wasmpool_layout_flags - bits of &struct wasmpool_layout_cmd.flags and
+ * &struct wasmpool_configure.flags
  * @WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS: put a guard region of guard_bytes
  *	before the first slot as well (Wasmtime's guard_before_linear_memory)
+ * @WASMPOOL_CONFIGURE_DEFAULT_KEEP_RESIDENT: (configure only) ignore
+ *	keep_resident_bytes and use the admin's default
+ *	(/sys/class/misc/wasmpool/default_keep_resident_bytes), capped at the
+ *	pool's max memory; the value used is written back to the field
+ * @WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE: (configure only) ignore pkey_mode
+ *	and use the admin's default (/sys/class/misc/wasmpool/default_pkey_mode);
+ *	the mode used is written back to the field
  */
 enum wasmpool_layout_flags {
 	WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS = 1 << 0,
+	WASMPOOL_CONFIGURE_DEFAULT_KEEP_RESIDENT = 1 << 1,
+	WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE = 1 << 2,
 };
 
 /**
@@ -229,10 +239,12 @@ struct wasmpool_layout_cmd {
  *    reserves the whole slab. No memory backs it yet; every access faults
  *    with SIGSEGV (si_code SEGV_MAPERR) until a slot makes it accessible;
  * 4. WASMPOOL_IOC_SLOT_ALLOC hands out a slot with an accessible size;
- *    accesses below it are served with zeroed pages on first touch
- *    (charged to the memory cgroup of the faulting task), accesses above it
- *    fault. WASMPOOL_IOC_SLOT_GROW raises the size without touching the
- *    mapping; WASMPOOL_IOC_SLOT_RESET zeroes the slot for a new tenant;
+ *    accesses below it are served with zeroed pages on first touch (charged
+ *    to the memory cgroup of the faulting task), accesses above it fault. A
+ *    touch that would take the pool beyond the admin limit
+ *    max_resident_bytes_per_pool (as it was at configure) gets SIGBUS.
+ *    WASMPOOL_IOC_SLOT_GROW raises the size without touching the mapping;
+ *    WASMPOOL_IOC_SLOT_RESET zeroes the slot for a new tenant;
  *    WASMPOOL_IOC_SLOT_FREE resets it and returns it to the pool.
  *
  * The mapping must be shared, readable and writable, never executable, at
@@ -342,9 +354,12 @@ enum wasmpool_pkey_mode {
  * above @max_memory_bytes, or max memory above the reservation; EOVERFLOW
  * as for WASMPOOL_IOC_LAYOUT; ENOMEM when the slab is larger than the
  * process's address space (checked after the layout) or memory for the
- * pool's bookkeeping cannot be allocated; EOPNOTSUPP for an unknown flag
- * or pkey mode, or WASMPOOL_PKEYS_REQUIRE without protection keys; ENOSPC
- * for WASMPOOL_PKEYS_REQUIRE when the process has too few keys free.
+ * pool's bookkeeping cannot be allocated; EDQUOT when an admin limit
+ * (/sys/class/misc/wasmpool/max_pools, max_slots_per_pool,
+ * max_reserved_bytes_per_pool) refuses it, checked after the layout; a
+ * kernel message names the limit; EOPNOTSUPP for an unknown flag or pkey
+ * mode, or WASMPOOL_PKEYS_REQUIRE without protection keys; ENOSPC for
+ * WASMPOOL_PKEYS_REQUIRE when the process has too few keys free.
  */
 struct wasmpool_configure {
 	__u32 size;
