@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fuzz_ops_test: a seeded, reproducible random sequence of everything a
+ * process can do to the device - open, configure (good and bad), mmap
+ * (good and bad), munmap, apply keys, slot alloc / grow / reset / free with
+ * good and bad indices, stats, touches anywhere in the mapping, garbage
+ * ioctls, fork children doing the same on inherited files, close - for a
+ * bounded time. Afterwards the module-wide counters are back where they
+ * were (nothing leaked) and the kernel log is clean (the runner checks).
+ *
+ * WASMPOOL_FUZZ_SECONDS (default 5) and WASMPOOL_FUZZ_SEED (default: the
+ * time) set the run; the seed is printed, and the same seed replays it.
+ *
+ * Copyright (C) 2026 The wasmpool developers
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/wasmpool.h>
+
+#include "kselftest_harness.h"
+#include "wp_test.h"
+
+#define FILES	4
+
+struct file_state {
+	int fd;
+	char *base;
+	uint64_t len;
+	uint64_t slots;
+	struct wasmpool_layout l;
+	uint8_t keys[WASMPOOL_MAX_STRIPES];
+};
+
+static uint64_t rng_state;
+
+/* How deep the run got: successful configures, mappings, allocations, touches. */
+static long n_configured, n_mapped, n_allocated, n_touched;
+
+/* Mappings whose file was closed: they keep their pool until unmapped. */
+static struct { char *base; uint64_t len; } orphans[64];
+static unsigned int norphans;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t pick(const uint64_t *v, unsigned int n)
+{
+	return v[rnd() % n];
+}
+
+static void do_configure(struct file_state *f)
+{
+	static const uint64_t mem[] = { 0, 4096, 65536, 1 << 20, 3 << 20, UINT64_MAX };
+	static const uint64_t guard[] = { 0, 4096, 65536, 8 << 20, UINT64_MAX - 4095 };
+	struct wasmpool_configure c = {
+		.max_memory_bytes = pick(mem, 6),
+		.num_slots = rnd() % 5 ? rnd() % 40 : rnd(),
+		.guard_bytes = pick(guard, 5),
+		.pkey_mode = rnd() % 4,
+		.max_pkeys = rnd() % 3 ? 0 : rnd() % 20,
+		.flags = rnd() % 4 ? rnd() % 8 : rnd(),
+	};
+
+	c.reservation_bytes = rnd() % 4 ? c.max_memory_bytes : pick(mem, 6);
+	c.keep_resident_bytes = rnd() % 2 ? 0 : rnd() % (c.max_memory_bytes + 8192);
+	if (!wp_configure(f->fd, &c)) {
+		n_configured++;
+		f->l = c.layout;
+		memcpy(f->keys, c.stripe_pkeys, sizeof(f->keys));
+		f->len = c.layout.total_bytes;
+		f->slots = c.layout.num_slots;
+	}
+}
+
+static void do_mmap(struct file_state *f)
+{
+	static const int prots[] = { PROT_READ | PROT_WRITE, PROT_READ, PROT_WRITE,
+				     PROT_READ | PROT_WRITE | PROT_EXEC };
+	uint64_t len = f->len;
+	int flags = rnd() % 5 ? MAP_SHARED : MAP_PRIVATE;
+	off_t off = rnd() % 6 ? 0 : 4096;
+	void *p;
+
+	if (f->base || !len)
+		len = (rnd() % 64 + 1) * 4096;
+	else if (rnd() % 6 == 0)
+		len += 4096;
+	p = mmap(NULL, len, prots[rnd() % 4], flags, f->fd, off);
+	if (p == MAP_FAILED)
+		return;
+	if (!f->base && len == f->len) {
+		f->base = p;
+		n_mapped++;
+		/* a striped pool wants its keys applied: usually do it */
+		if (rnd() % 4) {
+			struct wasmpool_apply_keys ak = { .size = sizeof(ak) };
+
+			wp_ioctl(f->fd, WASMPOOL_IOC_APPLY_KEYS, &ak);
+		}
+	}
+	else
+		munmap(p, len);	/* only if the kernel let a bad one through */
+}
+
+static void do_touch(struct file_state *f)
+{
+	volatile char *p;
+
+	if (!f->base)
+		return;
+	/* a fault's handler reset PKRU: open the pool's keys again */
+	for (unsigned int i = 0; f->l.num_stripes > 1 && i < f->l.num_stripes; i++)
+		pkey_set(f->keys[i], 0);
+	if (rnd() % 2 && f->slots)	/* mostly into the first pages of a slot */
+		p = f->base + f->l.pre_slab_guard_bytes +
+		    rnd() % f->slots * f->l.slot_bytes + rnd() % (16 * 4096);
+	else
+		p = f->base + rnd() % f->len;
+	if ((uint64_t)(p - f->base) >= f->len)
+		return;
+	n_touched += !wp_probe(p, rnd() % 2, NULL);
+}
+
+static void do_slot_op(struct file_state *f)
+{
+	struct wasmpool_slot_alloc a;
+	struct wasmpool_stats st;
+	uint32_t slot = rnd() % 3 ? rnd() % (f->slots + 2) : (uint32_t)rnd();
+	uint64_t bytes = rnd() % 4 ? (rnd() % 65) * 4096 : rnd();
+
+	switch (rnd() % 7) {
+	case 0:
+		n_allocated += !wp_alloc(f->fd, bytes, &a);
+		break;
+	case 1:
+		wp_alloc_stripe(f->fd, bytes, rnd() % 16, &a);
+		break;
+	case 2:
+		wp_grow(f->fd, slot, bytes);
+		break;
+	case 3:
+		wp_reset(f->fd, slot, bytes);
+		break;
+	case 4:
+		wp_free(f->fd, slot);
+		break;
+	case 5:
+		wp_stats(f->fd, &st);
+		break;
+	default: {
+		struct wasmpool_apply_keys ak = { .size = sizeof(ak) };
+
+		wp_ioctl(f->fd, WASMPOOL_IOC_APPLY_KEYS, &ak);
+	}
+	}
+}
+
+/* Any command number, any size, garbage contents. */
+static void do_garbage_ioctl(struct file_state *f)
+{
+	uint32_t buf[64];
+	unsigned int i, nr = WASMPOOL_CMD_BASE + rnd() % (WASMPOOL_CMD_END - WASMPOOL_CMD_BASE + 2);
+
+	for (i = 0; i < 64; i++)
+		buf[i] = rnd() % 3 ? 0 : (uint32_t)rnd();
+	buf[0] = rnd() % 2 ? (uint32_t)(rnd() % 260) : (uint32_t)rnd();
+	ioctl(f->fd, _IO(WASMPOOL_TYPE, nr), buf);
+}
+
+static void one_op(struct file_state *files, int depth)
+{
+	struct file_state *f = &files[rnd() % FILES];
+	pid_t pid;
+
+	if (f->fd < 0) {
+		f->fd = open(WP_TEST_DEVICE, rnd() % 8 ? O_RDWR | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
+		f->base = NULL;
+		f->len = 0;
+		f->slots = 0;
+		return;
+	}
+	switch (rnd() % 16) {
+	case 0:
+		do_configure(f);
+		break;
+	case 1:
+		do_mmap(f);
+		break;
+	case 2:
+		if (f->base && rnd() % 3 == 0) {
+			munmap(f->base, f->len);
+			f->base = NULL;
+		}
+		break;
+	case 3:
+		if (rnd() % 4 == 0) {
+			close(f->fd);
+			f->fd = -1;
+			if (f->base && norphans < 64 && depth == 0) {
+				/* the mapping keeps the pool alive */
+				orphans[norphans].base = f->base;
+				orphans[norphans++].len = f->len;
+			} else if (f->base) {
+				munmap(f->base, f->len);
+			}
+			f->base = NULL;
+		}
+		break;
+	case 4:
+		do_garbage_ioctl(f);
+		break;
+	case 5:
+		if (depth == 0 && rnd() % 8 == 0) {
+			pid = fork();
+			if (pid == 0) {
+				for (int i = 0; i < 30; i++)
+					one_op(files, 1);
+				_exit(0);
+			}
+			if (pid > 0)
+				waitpid(pid, NULL, 0);
+		}
+		break;
+	case 6:
+	case 7:
+	case 8:
+		do_touch(f);
+		break;
+	default:
+		do_slot_op(f);
+	}
+}
+
+TEST(random_operations_leave_nothing_behind)
+{
+	const char *env_s = getenv("WASMPOOL_FUZZ_SECONDS");
+	const char *env_seed = getenv("WASMPOOL_FUZZ_SEED");
+	double seconds = env_s ? atof(env_s) : 5;
+	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : (uint64_t)time(NULL);
+	long long pools0 = wp_sysfs_read("pools");
+	long long slots0 = wp_sysfs_read("slots_in_use");
+	long long resident0 = wp_sysfs_read("resident_bytes");
+	long long keys0 = wp_sysfs_read("keys_in_use");
+	struct file_state files[FILES];
+	struct timespec t0, t;
+	long ops = 0;
+	int i;
+
+	if (pools0 < 0)
+		SKIP(return, "no wasmpool sysfs statistics (module not loaded?)");
+	TH_LOG("seed %#llx (WASMPOOL_FUZZ_SEED=%#llx replays it), %.0f s",
+	       (unsigned long long)seed, (unsigned long long)seed, seconds);
+	rng_state = seed;
+	for (i = 0; i < FILES; i++)
+		files[i].fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		for (i = 0; i < 100; i++, ops++)
+			one_op(files, 0);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
+
+	for (i = 0; i < FILES; i++) {
+		if (files[i].base)
+			munmap(files[i].base, files[i].len);
+		if (files[i].fd >= 0)
+			close(files[i].fd);
+	}
+	while (norphans--)
+		munmap(orphans[norphans].base, orphans[norphans].len);
+	TH_LOG("%ld operations: %ld pools configured, %ld mapped, %ld slots allocated, %ld touches served",
+	       ops, n_configured, n_mapped, n_allocated, n_touched);
+	/* pools closed but still mapped went away with their munmap */
+	EXPECT_EQ(pools0, wp_sysfs_read("pools"));
+	EXPECT_EQ(slots0, wp_sysfs_read("slots_in_use"));
+	EXPECT_EQ(resident0, wp_sysfs_read("resident_bytes"));
+	EXPECT_EQ(keys0, wp_sysfs_read("keys_in_use"));
+}
+
+TEST_HARNESS_MAIN
