@@ -245,28 +245,53 @@ TEST(killed_mid_use_leaves_nothing)
 	}
 }
 
+/*
+ * Make cgroup @cg with the memory controller: 0, or a reason to skip
+ * (a string) when there is no writable cgroup v2 hierarchy.
+ */
+static const char *memory_cgroup(const char *cg)
+{
+	int fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY);
+	int ok = fd >= 0 && write(fd, "+memory", 7) == 7;
+
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		return "no writable cgroup v2 memory controller at /sys/fs/cgroup";
+	if (mkdir(cg, 0755) && errno != EEXIST)
+		return "cannot create a cgroup";
+	return NULL;
+}
+
+/* Write @value to @cg/@file: 0 or -1. */
+static int cgroup_write(const char *cg, const char *file, const char *value)
+{
+	char path[256];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, value, strlen(value)) == (ssize_t)strlen(value);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 /* Pages go to the memory cgroup of the task that touches them. */
 TEST(pages_charged_to_faulting_cgroup)
 {
-	const char *cg = "/sys/fs/cgroup/wasmpool-test";
+	const char *cg = "/sys/fs/cgroup/wasmpool-test", *why;
 	char path[256], buf[64];
 	int pipefd[2], status;
 	long long r[3];
 	pid_t pid;
-	int fd;
 
 	if (access(WP_TEST_DEVICE, F_OK) && !getenv("WASMPOOL_REQUIRE_DEVICE"))
 		SKIP(return, "no %s", WP_TEST_DEVICE);
-	fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY);
-	if (fd < 0)
-		SKIP(return, "no writable cgroup v2 hierarchy at /sys/fs/cgroup");
-	if (write(fd, "+memory", 7) != 7) {
-		close(fd);
-		SKIP(return, "cannot enable the memory controller: %s", strerror(errno));
-	}
-	close(fd);
-	if (mkdir(cg, 0755) && errno != EEXIST)
-		SKIP(return, "cannot create %s: %s", cg, strerror(errno));
+	why = memory_cgroup(cg);
+	if (why)
+		SKIP(return, "%s", why);
 
 	ASSERT_EQ(0, pipe(pipefd));
 	pid = fork();
@@ -276,13 +301,10 @@ TEST(pages_charged_to_faulting_cgroup)
 		struct wasmpool_layout l;
 		long long v[3] = { -1, -1, -1 };
 		char *base;
-		int pfd, pool;
+		int pool;
 
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-		pfd = open(path, O_WRONLY);
-		if (pfd < 0 || write(pfd, "0", 1) != 1)
+		if (cgroup_write(cg, "cgroup.procs", "0"))
 			_exit(1);
-		close(pfd);
 		snprintf(path, sizeof(path), "%s/memory.current", cg);
 #define CURRENT(i) do {							\
 			int f = open(path, O_RDONLY);				\
@@ -325,36 +347,19 @@ TEST(pages_charged_to_faulting_cgroup)
  */
 TEST(memory_max_too_small_oom_kills_cleanly)
 {
-	const char *cg = "/sys/fs/cgroup/wasmpool-memmax";
+	const char *cg = "/sys/fs/cgroup/wasmpool-memmax", *why;
 	long long pools0 = wp_sysfs_read("pools");
 	long long resident0 = wp_sysfs_read("resident_bytes");
-	char path[256];
-	int fd, status;
+	int status;
 	pid_t pid;
 
 	if (pools0 < 0)
 		SKIP(return, "no wasmpool sysfs statistics (module not loaded?)");
-	fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY);
-	if (fd < 0 || write(fd, "+memory", 7) != 7) {
-		if (fd >= 0)
-			close(fd);
-		SKIP(return, "no writable cgroup v2 memory controller");
-	}
-	close(fd);
-	if (mkdir(cg, 0755) && errno != EEXIST)
-		SKIP(return, "cannot create %s: %s", cg, strerror(errno));
-	snprintf(path, sizeof(path), "%s/memory.max", cg);
-	fd = open(path, O_WRONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(7, write(fd, "4194304", 7));	/* 4 MiB */
-	close(fd);
-	snprintf(path, sizeof(path), "%s/memory.swap.max", cg);
-	fd = open(path, O_WRONLY);
-	if (fd >= 0) {
-		if (write(fd, "0", 1) != 1)
-			TH_LOG("memory.swap.max: %s", strerror(errno));
-		close(fd);
-	}
+	why = memory_cgroup(cg);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, cgroup_write(cg, "memory.max", "4194304"));	/* 4 MiB */
+	cgroup_write(cg, "memory.swap.max", "0");	/* absent without swap */
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -362,13 +367,10 @@ TEST(memory_max_too_small_oom_kills_cleanly)
 		struct wasmpool_slot_alloc a;
 		struct wasmpool_layout l;
 		char *base;
-		int pfd, pool;
+		int pool;
 
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-		pfd = open(path, O_WRONLY);
-		if (pfd < 0 || write(pfd, "0", 1) != 1)
+		if (cgroup_write(cg, "cgroup.procs", "0"))
 			_exit(1);
-		close(pfd);
 		if (make_pool(&pool, &base, &l))
 			_exit(2);
 		/* 16 slots of 1 MiB: far more than 4 MiB */
