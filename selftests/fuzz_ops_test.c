@@ -52,11 +52,7 @@ static unsigned int norphans;
 
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return wp_test_rng(&rng_state);
 }
 
 static uint64_t pick(const uint64_t *v, unsigned int n)

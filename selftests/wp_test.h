@@ -54,6 +54,16 @@ static inline int wp_test_pkey_free(int pkey)
 	return pkey_free(pkey);
 }
 
+/* splitmix64: a seeded, reproducible stream for the randomized tests. */
+static inline uint64_t wp_test_rng(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 /* Thin wrappers of the ioctls: 0 or -errno. */
 static inline int wp_ioctl(int fd, unsigned long cmd, void *arg)
 {
