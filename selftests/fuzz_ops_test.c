@@ -10,6 +10,11 @@
  *
  * WASMPOOL_FUZZ_SECONDS (default 5) and WASMPOOL_FUZZ_SEED (default: the
  * time) set the run; the seed is printed, and the same seed replays it.
+ * WASMPOOL_FUZZ_FAIL=PERCENT (make check-debug) also fails that share of
+ * the kernel allocations this process and its children make during the
+ * sequence (failslab and fail_page_alloc with make-it-fail): every error
+ * path at random. The checks afterwards run without it. A replay with
+ * fault injection is not exact: other tasks move the injectors' state.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -29,6 +34,7 @@
 
 #include "kselftest_harness.h"
 #include "wp_test.h"
+#include "wp_fault.h"
 
 #define FILES	4
 
@@ -247,6 +253,7 @@ TEST(random_operations_leave_nothing_behind)
 {
 	const char *env_s = getenv("WASMPOOL_FUZZ_SECONDS");
 	const char *env_seed = getenv("WASMPOOL_FUZZ_SEED");
+	const char *env_fail = getenv("WASMPOOL_FUZZ_FAIL");
 	double seconds = env_s ? atof(env_s) : 5;
 	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : (uint64_t)time(NULL);
 	long long pools0 = wp_sysfs_read("pools");
@@ -262,6 +269,14 @@ TEST(random_operations_leave_nothing_behind)
 		SKIP(return, "no wasmpool sysfs statistics (module not loaded?)");
 	TH_LOG("seed %#llx (WASMPOOL_FUZZ_SEED=%#llx replays it), %.0f s",
 	       (unsigned long long)seed, (unsigned long long)seed, seconds);
+	if (env_fail) {
+		const char *missing = wp_fault_setup(atoi(env_fail));
+
+		ASSERT_EQ(NULL, missing) TH_LOG("WASMPOOL_FUZZ_FAIL needs fault injection: no %s",
+						 missing);
+		ASSERT_EQ(0, wp_file_rw("/proc/self/make-it-fail", NULL, 0, "1"));
+		TH_LOG("failing %d%% of this process's kernel allocations", atoi(env_fail));
+	}
 	rng_state = seed;
 	for (i = 0; i < FILES; i++)
 		files[i].fd = -1;
@@ -271,6 +286,11 @@ TEST(random_operations_leave_nothing_behind)
 			one_op(files, 0);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while (t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
+	if (env_fail) {
+		wp_file_rw("/proc/self/make-it-fail", NULL, 0, "0");
+		TH_LOG("%lld kernel allocations failed on purpose", wp_fault_injected());
+		wp_fault_restore();
+	}
 
 	for (i = 0; i < FILES; i++) {
 		if (files[i].base)

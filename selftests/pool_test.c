@@ -582,7 +582,12 @@ TEST(metadata_of_10000_slots_of_4g)
 	       (unsigned long long)st.metadata_bytes,
 	       (unsigned long long)st.metadata_bytes / 10000);
 	EXPECT_EQ(0, st.resident_bytes);
-	EXPECT_LT(st.metadata_bytes, 10000 * 128);
+	/*
+	 * 64 bytes a slot on a production kernel. Lock debugging (lockdep's
+	 * map in every rwsem, as in make check-debug) makes a slot's lock
+	 * alone bigger than that.
+	 */
+	EXPECT_LT(st.metadata_bytes, 10000 * (access("/proc/lockdep", F_OK) ? 128 : 512));
 	munmap(p, c.layout.total_bytes);
 	close(fd);
 }

@@ -13,7 +13,9 @@
 dir=$(dirname "$0")
 timeout_s=$(sed -n 's/^timeout=//p' "$dir/settings" 2>/dev/null)
 : "${timeout_s:=120}"
-bad='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak|lockdep|possible circular locking|possible recursive locking|inconsistent lock state|general protection fault|refcount_t:|blocked for more than'
+# lockdep's reports start with WARNING: or BUG:; a bare "lockdep" or
+# "kmemleak" would match frames of any stack dump (an allocation failure's).
+bad='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak: .*suspected memory leak|lockdep is turned off|DEBUG_LOCKS_WARN_ON|general protection fault|refcount_t:|blocked for more than'
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
@@ -48,11 +50,15 @@ for prog in "$@"; do
 
 	dirty=
 	if [ $can_dmesg = 1 ]; then
-		dmesg | awk -v m="$marker" 'seen { print } index($0, m) { seen = 1 }' |
+		dmesg > "$tmp/log"
+		awk -v m="$marker" 'seen { print } index($0, m) { seen = 1 }' "$tmp/log" |
 			grep -E "$bad" > "$tmp/dmesg"
 		if [ -s "$tmp/dmesg" ]; then
 			sed 's/^/# dmesg: /' "$tmp/dmesg"
 			dirty=$(head -n 1 "$tmp/dmesg")
+		elif ! grep -qF "$marker" "$tmp/log"; then
+			# the ring buffer overflowed: what scrolled out is unread
+			dirty="kernel log lost the test's start marker: not checked"
 		fi
 	fi
 
