@@ -5,6 +5,8 @@
 #   make                  module (if KDIR exists), library, CLI, selftests
 #   make modules KDIR=…   the module against any kernel build tree
 #   make check            everything, proven in QEMU on Debian's 6.1 and 6.12
+#   make check-debug      the selftests on KASAN/lockdep/kmemleak kernels with
+#                         fault injection (builds them once: ~35 min; not CI)
 #   make demo             boot a VM with the module loaded and show it working
 #   make bench            the device against the userspace strategy, in a VM
 #   make install          library, CLI, headers, man pages, udev rule, module
@@ -50,6 +52,9 @@ endif
 check:
 	$(top)/scripts/check.sh
 
+check-debug:
+	$(top)/scripts/check.sh --debug
+
 demo:
 	$(top)/scripts/check.sh --demo
 
@@ -61,4 +66,5 @@ clean:
 	$(MAKE) -C lib clean
 	rm -rf build
 
-.PHONY: all no-kdir modules modules_install lib selftests install check demo bench clean
+.PHONY: all no-kdir modules modules_install lib selftests install check check-debug demo \
+	bench clean

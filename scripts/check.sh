@@ -11,8 +11,16 @@
 # loaded and show it working. `make bench` (--bench): the same with the
 # benchmarks.
 #
+# `make check-debug` (--debug): build (once; cached) debug kernels from
+# Debian's linux-source-6.1 and -6.12 with KASAN, lockdep, kmemleak,
+# DEBUG_VM and fault injection (scripts/debug-kernel.sh), build the module
+# for them, and run the selftests, the fuzzer with failing allocations and
+# a kmemleak scan there (vm/init, wasmpool.run=debug). Not part of CI.
+#
 # Environment: WASMPOOL_KERNELS="rel ..." overrides the kernels;
-# WASMPOOL_VM_ACCEL=kvm|tcg skips the KVM probe.
+# WASMPOOL_VM_ACCEL=kvm|tcg skips the KVM probe; WASMPOOL_DEBUG_SERIES
+# (default "6.1 6.12") and WASMPOOL_DEBUG_CPUS (default "max qemu64") the
+# debug runs.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +28,7 @@ cd "$top" || exit 1
 mode=check
 [ "${1:-}" = --demo ] && mode=demo
 [ "${1:-}" = --bench ] && mode=bench
+[ "${1:-}" = --debug ] && mode=debug
 
 logs=$top/build/logs
 t0=$(date +%s)
@@ -35,11 +44,34 @@ die() { echo "check: $*" >&2; echo "$passed passed, $((failed + 1)) failed"; exi
 # Show the lines of a log that matter, indented.
 show() { grep -E "$2" "$1" | head -n 20 | sed 's/^/    /'; }
 
-"$top/scripts/deps.sh" || die "cannot install the packages make check needs"
+"$top/scripts/deps.sh" $([ $mode = debug ] && echo --debug) ||
+	die "cannot install the packages make check needs"
 "$top/scripts/extract-source.sh" || die "cannot extract the kselftest headers and checkpatch"
-mapfile -t kernels < <("$top/scripts/kernels.sh") || die "no test kernels"
-[ ${#kernels[@]} -gt 0 ] || die "no test kernels"
 mkdir -p "$logs"
+declare -A kdirs images
+if [ $mode = debug ]; then
+	# The debug kernels: built on first use (about 17 min each), cached.
+	kernels=()
+	for series in ${WASMPOOL_DEBUG_SERIES:-6.1 6.12}; do
+		echo "== debug kernel $series"
+		if ! d=$("$top/scripts/debug-kernel.sh" "$series"); then
+			not_ok "debug kernel $series: built"
+			continue
+		fi
+		k=$(cat "$d/release")
+		kernels+=("$k")
+		kdirs[$k]=$d/obj
+		images[$k]=$d/bzImage
+	done
+	[ ${#kernels[@]} -gt 0 ] || die "no debug kernel"
+else
+	mapfile -t kernels < <("$top/scripts/kernels.sh") || die "no test kernels"
+	[ ${#kernels[@]} -gt 0 ] || die "no test kernels"
+	for k in "${kernels[@]}"; do
+		kdirs[$k]=/lib/modules/$k/build
+		images[$k]=/boot/vmlinuz-$k
+	done
+fi
 
 # --- userspace ----------------------------------------------------------------
 # Every bench/*.c, static, for the VM's /bin.
@@ -130,7 +162,7 @@ fi
 
 for k in "${kernels[@]}"; do
 	echo "== module for $k"
-	kdir=/lib/modules/$k/build
+	kdir=${kdirs[$k]}
 	b=$top/build/kmod/$k
 	rm -rf "$b"
 	mkdir -p "$b"
@@ -167,7 +199,8 @@ vm() { # kernel cpu [run.sh options]
 		not_ok "$k ($cpu): module not built, VM not run"
 		return
 	fi
-	"$top/vm/run.sh" --cpu "$cpu" "$@" "$k" | tee "$logs/vm-$k-$cpu.log"
+	"$top/vm/run.sh" --cpu "$cpu" --kernel "${images[$k]}" "$@" "$k" |
+		tee "$logs/vm-$k-$cpu.log"
 	line=$(grep '^vm-result:' "$logs/vm-$k-$cpu.log")
 	read -r _ _ _ p f s secs <<< "$line"
 	p=${p#passed=}; f=${f#failed=}; s=${s#skipped=}; secs=${secs#seconds=}
@@ -195,19 +228,29 @@ if [ $mode = demo ] || [ $mode = bench ]; then
 	exit $((failed > 0))
 fi
 
-for k in "${kernels[@]}"; do
-	vm "$k" max
-done
-# Once more on a CPU model without protection keys: the no-MPK paths.
-for k in "${kernels[@]}"; do
-	vm "$k" qemu64
-done
+if [ $mode = debug ]; then
+	# KASAN and lockdep under TCG: several times slower than a plain boot.
+	export WASMPOOL_VM_TIMEOUT=${WASMPOOL_VM_TIMEOUT:-1800}
+	for cpu in ${WASMPOOL_DEBUG_CPUS:-max qemu64}; do
+		for k in "${kernels[@]}"; do
+			vm "$k" "$cpu" --debug
+		done
+	done
+else
+	for k in "${kernels[@]}"; do
+		vm "$k" max
+	done
+	# Once more on a CPU model without protection keys: the no-MPK paths.
+	for k in "${kernels[@]}"; do
+		vm "$k" qemu64
+	done
+fi
 
 echo "== summary"
 for l in "${summary[@]}"; do
 	echo "  $l"
 done
-echo "  make check took $(($(date +%s) - t0)) s"
+echo "  make ${mode/debug/check-debug} took $(($(date +%s) - t0)) s"
 if [ $skipped -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else

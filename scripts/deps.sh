@@ -7,7 +7,9 @@
 # packages (kselftest headers, checkpatch) and sparse.
 #
 # Installs only what is missing; with everything present it needs no network.
-# Usage: scripts/deps.sh [--check]   (--check: report what is missing, exit 1)
+# Usage: scripts/deps.sh [--check] [--debug]
+#   --check: report what is missing, exit 1
+#   --debug: also what building a kernel needs (make check-debug)
 set -euo pipefail
 
 # Meta packages that name the current kernel ABI of each series.
@@ -15,6 +17,15 @@ metas=(linux-headers-amd64 linux-image-amd64
        linux-headers-6.12-amd64 linux-image-6.12-amd64)
 tools=(build-essential clang libclang-rt-14-dev qemu-system-x86 busybox-static cpio gzip xz-utils
        kmod perl pkg-config sparse gnuplot-nox dkms linux-source-6.1 linux-source-6.12)
+
+check=0
+for arg in "$@"; do
+	case "$arg" in
+	--check) check=1 ;;
+	--debug) tools+=(flex bison bc libelf-dev libssl-dev) ;;
+	*) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
+	esac
+done
 
 installed() {
 	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
@@ -39,7 +50,7 @@ done
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
-if [ "${1:-}" = --check ]; then
+if [ $check = 1 ]; then
 	echo "missing packages: ${missing[*]}" >&2
 	exit 1
 fi

@@ -35,7 +35,7 @@
 #include "wp_fault.h"
 
 #define NTH		"/proc/thread-self/fail-nth"
-#define SLOTS		24
+#define SLOTS		12
 #define MEM		(64 << 10)
 #define TENANTS		3
 #define MAX_RUNS	20000
@@ -237,7 +237,8 @@ FIXTURE_TEARDOWN(fault)
 		close(self->fd);
 }
 
-TEST_F(fault, every_allocation_of_a_pool_life_fails_in_turn)
+/* Some thousand runs: minutes under KASAN and lockdep in an emulator. */
+TEST_F_TIMEOUT(fault, every_allocation_of_a_pool_life_fails_in_turn, 3600)
 {
 	struct counters before, after;
 	struct tally t = { 0 };
@@ -256,6 +257,8 @@ TEST_F(fault, every_allocation_of_a_pool_life_fails_in_turn)
 		ASSERT_EQ(before.resident, after.resident) TH_LOG("allocation %u failed", n);
 		ASSERT_EQ(before.keys, after.keys) TH_LOG("allocation %u failed", n);
 		ASSERT_EQ(before.pkeys_free, after.pkeys_free) TH_LOG("allocation %u failed", n);
+		if (n % 250 == 0)
+			TH_LOG("%u runs", n);
 	}
 	ASSERT_FALSE(reached) TH_LOG("still failing allocations after %u runs", MAX_RUNS);
 	TH_LOG("%u allocations in a pool's life, each failed in turn", n - 2);

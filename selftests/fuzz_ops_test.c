@@ -45,12 +45,21 @@ struct file_state {
 	uint64_t slots;
 	struct wasmpool_layout l;
 	uint8_t keys[WASMPOOL_MAX_STRIPES];
+	/* the last slots allocated, to touch where pages get served */
+	struct { uint32_t slot; uint64_t bytes; } live[8];
+	unsigned int nlive;
 };
 
 static uint64_t rng_state;
 
-/* How deep the run got: successful configures, mappings, allocations, touches. */
-static long n_configured, n_mapped, n_allocated, n_touched;
+/*
+ * How deep the run got: operations, successful configures, mappings,
+ * allocations, touches. Shared with the parent when children run the
+ * sequence (WASMPOOL_FUZZ_FAIL).
+ */
+static struct fuzz_counts {
+	long ops, configured, mapped, allocated, touched;
+} *cnt;
 
 /* Mappings whose file was closed: they keep their pool until unmapped. */
 static struct { char *base; uint64_t len; } orphans[64];
@@ -82,11 +91,12 @@ static void do_configure(struct file_state *f)
 	c.reservation_bytes = rnd() % 4 ? c.max_memory_bytes : pick(mem, 6);
 	c.keep_resident_bytes = rnd() % 2 ? 0 : rnd() % (c.max_memory_bytes + 8192);
 	if (!wp_configure(f->fd, &c)) {
-		n_configured++;
+		cnt->configured++;
 		f->l = c.layout;
 		memcpy(f->keys, c.stripe_pkeys, sizeof(f->keys));
 		f->len = c.layout.total_bytes;
 		f->slots = c.layout.num_slots;
+		f->nlive = 0;
 	}
 }
 
@@ -108,7 +118,7 @@ static void do_mmap(struct file_state *f)
 		return;
 	if (!f->base && len == f->len) {
 		f->base = p;
-		n_mapped++;
+		cnt->mapped++;
 		/* a striped pool wants its keys applied: usually do it */
 		if (rnd() % 4) {
 			struct wasmpool_apply_keys ak = { .size = sizeof(ak) };
@@ -129,14 +139,19 @@ static void do_touch(struct file_state *f)
 	/* a fault's handler reset PKRU: open the pool's keys again */
 	for (unsigned int i = 0; f->l.num_stripes > 1 && i < f->l.num_stripes; i++)
 		pkey_set(f->keys[i], 0);
-	if (rnd() % 2 && f->slots)	/* mostly into the first pages of a slot */
+	if (rnd() % 2 && f->nlive) {	/* inside a slot allocated lately */
+		unsigned int i = rnd() % (f->nlive < 8 ? f->nlive : 8);
+
+		p = f->base + f->l.pre_slab_guard_bytes + f->live[i].slot * f->l.slot_bytes +
+		    rnd() % (f->live[i].bytes ? f->live[i].bytes : 4096);
+	} else if (rnd() % 2 && f->slots)	/* into the first pages of a slot */
 		p = f->base + f->l.pre_slab_guard_bytes +
 		    rnd() % f->slots * f->l.slot_bytes + rnd() % (16 * 4096);
 	else
 		p = f->base + rnd() % f->len;
 	if ((uint64_t)(p - f->base) >= f->len)
 		return;
-	n_touched += !wp_probe(p, rnd() % 2, NULL);
+	cnt->touched += !wp_probe(p, rnd() % 2, NULL);
 }
 
 static void do_slot_op(struct file_state *f)
@@ -148,7 +163,11 @@ static void do_slot_op(struct file_state *f)
 
 	switch (rnd() % 7) {
 	case 0:
-		n_allocated += !wp_alloc(f->fd, bytes, &a);
+		if (!wp_alloc(f->fd, bytes, &a)) {
+			cnt->allocated++;
+			f->live[f->nlive++ % 8].slot = a.slot;
+			f->live[(f->nlive - 1) % 8].bytes = bytes;
+		}
 		break;
 	case 1:
 		wp_alloc_stripe(f->fd, bytes, rnd() % 16, &a);
@@ -195,6 +214,7 @@ static void one_op(struct file_state *files, int depth)
 		f->base = NULL;
 		f->len = 0;
 		f->slots = 0;
+		f->nlive = 0;
 		return;
 	}
 	switch (rnd() % 16) {
@@ -249,48 +269,29 @@ static void one_op(struct file_state *files, int depth)
 	}
 }
 
-TEST(random_operations_leave_nothing_behind)
+static double elapsed(const struct timespec *t0)
 {
-	const char *env_s = getenv("WASMPOOL_FUZZ_SECONDS");
-	const char *env_seed = getenv("WASMPOOL_FUZZ_SEED");
-	const char *env_fail = getenv("WASMPOOL_FUZZ_FAIL");
-	double seconds = env_s ? atof(env_s) : 5;
-	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : (uint64_t)time(NULL);
-	long long pools0 = wp_sysfs_read("pools");
-	long long slots0 = wp_sysfs_read("slots_in_use");
-	long long resident0 = wp_sysfs_read("resident_bytes");
-	long long keys0 = wp_sysfs_read("keys_in_use");
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec - t0->tv_sec + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The random sequence for @seconds, then everything closed and unmapped. */
+static void run_sequence(uint64_t seed, double seconds)
+{
 	struct file_state files[FILES];
-	struct timespec t0, t;
-	long ops = 0;
+	struct timespec t0;
 	int i;
 
-	if (pools0 < 0)
-		SKIP(return, "no wasmpool sysfs statistics (module not loaded?)");
-	TH_LOG("seed %#llx (WASMPOOL_FUZZ_SEED=%#llx replays it), %.0f s",
-	       (unsigned long long)seed, (unsigned long long)seed, seconds);
-	if (env_fail) {
-		const char *missing = wp_fault_setup(atoi(env_fail));
-
-		ASSERT_EQ(NULL, missing) TH_LOG("WASMPOOL_FUZZ_FAIL needs fault injection: no %s",
-						 missing);
-		ASSERT_EQ(0, wp_file_rw("/proc/self/make-it-fail", NULL, 0, "1"));
-		TH_LOG("failing %d%% of this process's kernel allocations", atoi(env_fail));
-	}
 	rng_state = seed;
 	for (i = 0; i < FILES; i++)
 		files[i].fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		for (i = 0; i < 100; i++, ops++)
+		for (i = 0; i < 100; i++, cnt->ops++)
 			one_op(files, 0);
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while (t.tv_sec - t0.tv_sec + (t.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
-	if (env_fail) {
-		wp_file_rw("/proc/self/make-it-fail", NULL, 0, "0");
-		TH_LOG("%lld kernel allocations failed on purpose", wp_fault_injected());
-		wp_fault_restore();
-	}
+	} while (elapsed(&t0) < seconds);
 
 	for (i = 0; i < FILES; i++) {
 		if (files[i].base)
@@ -300,13 +301,96 @@ TEST(random_operations_leave_nothing_behind)
 	}
 	while (norphans--)
 		munmap(orphans[norphans].base, orphans[norphans].len);
-	TH_LOG("%ld operations: %ld pools configured, %ld mapped, %ld slots allocated, %ld touches served",
-	       ops, n_configured, n_mapped, n_allocated, n_touched);
-	/* pools closed but still mapped went away with their munmap */
-	EXPECT_EQ(pools0, wp_sysfs_read("pools"));
-	EXPECT_EQ(slots0, wp_sysfs_read("slots_in_use"));
-	EXPECT_EQ(resident0, wp_sysfs_read("resident_bytes"));
-	EXPECT_EQ(keys0, wp_sysfs_read("keys_in_use"));
+}
+
+FIXTURE(fuzz) {
+	long long pools, slots, resident, keys;
+};
+
+FIXTURE_SETUP(fuzz)
+{
+	self->pools = wp_sysfs_read("pools");
+	self->slots = wp_sysfs_read("slots_in_use");
+	self->resident = wp_sysfs_read("resident_bytes");
+	self->keys = wp_sysfs_read("keys_in_use");
+	if (self->pools < 0)
+		SKIP(return, "no wasmpool sysfs statistics (module not loaded?)");
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	wp_fault_restore();
+}
+
+/* Nothing leaked: pools closed but still mapped went with their munmap. */
+#define EXPECT_BALANCED() do {						\
+	EXPECT_EQ(self->pools, wp_sysfs_read("pools"));			\
+	EXPECT_EQ(self->slots, wp_sysfs_read("slots_in_use"));		\
+	EXPECT_EQ(self->resident, wp_sysfs_read("resident_bytes"));	\
+	EXPECT_EQ(self->keys, wp_sysfs_read("keys_in_use"));		\
+} while (0)
+
+/* The run's length comes from the environment: the runner bounds it. */
+TEST_F_TIMEOUT(fuzz, random_operations_leave_nothing_behind, 24 * 3600)
+{
+	const char *env_s = getenv("WASMPOOL_FUZZ_SECONDS");
+	const char *env_seed = getenv("WASMPOOL_FUZZ_SEED");
+	const char *env_fail = getenv("WASMPOOL_FUZZ_FAIL");
+	double seconds = env_s ? atof(env_s) : 5;
+	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : (uint64_t)time(NULL);
+	static struct fuzz_counts own;
+	long children = 0, killed = 0;
+	struct timespec t0;
+	const char *missing;
+	int status;
+	pid_t pid;
+
+	TH_LOG("seed %#llx (WASMPOOL_FUZZ_SEED=%#llx replays it), %.0f s",
+	       (unsigned long long)seed, (unsigned long long)seed, seconds);
+	cnt = &own;
+	if (!env_fail) {
+		run_sequence(seed, seconds);
+		TH_LOG("%ld operations: %ld pools configured, %ld mapped, %ld slots allocated, %ld touches served",
+		       cnt->ops, cnt->configured, cnt->mapped, cnt->allocated, cnt->touched);
+		EXPECT_BALANCED();
+		return;
+	}
+
+	/*
+	 * With failing allocations a process may die anywhere: a signal
+	 * frame the kernel cannot write is a SIGSEGV. So children run the
+	 * sequence, a few seconds each, and after each, however it ended,
+	 * the counters must balance.
+	 */
+	missing = wp_fault_setup(atoi(env_fail));
+	ASSERT_EQ(NULL, missing) TH_LOG("WASMPOOL_FUZZ_FAIL needs fault injection: no %s",
+					 missing);
+	cnt = mmap(NULL, sizeof(*cnt), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cnt);
+	memset(cnt, 0, sizeof(*cnt));
+	TH_LOG("failing %d%% of the kernel allocations of the processes running it",
+	       atoi(env_fail));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			if (wp_file_rw("/proc/self/make-it-fail", NULL, 0, "1"))
+				_exit(2);
+			run_sequence(seed + children * 0x9e3779b97f4a7c15ULL, 3);
+			_exit(0);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) == 0)
+			TH_LOG("child exited with %d", WEXITSTATUS(status));
+		children++;
+		killed += WIFSIGNALED(status);
+		EXPECT_BALANCED();
+	} while (elapsed(&t0) < seconds && !_metadata->exit_code);
+	TH_LOG("%ld children (%ld killed by a signal), %ld operations: %ld pools configured, %ld mapped, %ld slots allocated, %ld touches served",
+	       children, killed, cnt->ops, cnt->configured, cnt->mapped,
+	       cnt->allocated, cnt->touched);
+	TH_LOG("%lld kernel allocations failed on purpose", wp_fault_injected());
 }
 
 TEST_HARNESS_MAIN

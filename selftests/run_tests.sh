@@ -13,6 +13,8 @@
 dir=$(dirname "$0")
 timeout_s=$(sed -n 's/^timeout=//p' "$dir/settings" 2>/dev/null)
 : "${timeout_s:=120}"
+# WASMPOOL_TEST_TIMEOUT: longer, for slow kernels (KASAN, lockdep).
+timeout_s=${WASMPOOL_TEST_TIMEOUT:-$timeout_s}
 # lockdep's reports start with WARNING: or BUG:; a bare "lockdep" or
 # "kmemleak" would match frames of any stack dump (an allocation failure's).
 bad='WARNING:|BUG:|Oops|KASAN|UBSAN|kmemleak: .*suspected memory leak|lockdep is turned off|DEBUG_LOCKS_WARN_ON|general protection fault|refcount_t:|blocked for more than'

@@ -5,15 +5,22 @@
 # in an initramfs, collect the TAP from the serial console and the exit
 # status from isa-debug-exit, and judge the run.
 #
-# Usage: vm/run.sh [--cpu MODEL] [--tests "prog ..."] [--smp N] [--demo] REL
+# Usage: vm/run.sh [--cpu MODEL] [--tests "prog ..."] [--smp N] [--demo]
+#                  [--kernel IMAGE] REL
 #   --demo: run vm/demo.sh (the runtime-shaped demo) instead of the selftests
 #   --bench: run vm/bench.sh (the benchmarks)
+#   --debug: the selftests and more, for the debug kernel (make check-debug)
+#   --kernel: boot IMAGE instead of /boot/vmlinuz-REL
 #
-# Needs (built by `make check` or `make vm`): build/kmod/REL/kmod/wasmpool.ko,
+# Needs (built by `make check`): build/kmod/REL/kmod/wasmpool.ko,
 # build/selftests/*, build/vm/guest-exit. Writes build/vm/REL[-cpu]/console.log
 # and prints one line "vm-result: REL CPU passed=N failed=N skipped=N".
 #
 # Environment: WASMPOOL_VM_ACCEL=kvm|tcg skips the KVM probe;
+# WASMPOOL_VM_FUZZ_SECONDS (default 5) and WASMPOOL_VM_FUZZ_SEED the
+# random-operation fuzzer's run (the seed replays one);
+# WASMPOOL_DEBUG_FUZZ_SECONDS (default 60) its run with failing
+# allocations under --debug;
 # WASMPOOL_VM_TIMEOUT (seconds, default 300) bounds a whole boot;
 # WASMPOOL_VM_BOOT_TIMEOUT (default 120) the way to /init.
 set -euo pipefail
@@ -23,10 +30,13 @@ cpu=max
 smp=2
 tests=
 run=tests
+kernel=
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--demo) run=demo; shift ;;
 	--bench) run=bench; shift ;;
+	--debug) run=debug; shift ;;
+	--kernel) kernel=$2; shift 2 ;;
 	--cpu) cpu=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
@@ -35,7 +45,7 @@ while [ $# -gt 1 ]; do
 done
 rel=${1:?usage: vm/run.sh [--cpu MODEL] [--tests LIST] KERNEL_RELEASE}
 
-kernel=/boot/vmlinuz-$rel
+kernel=${kernel:-/boot/vmlinuz-$rel}
 ko=$top/build/kmod/$rel/kmod/wasmpool.ko
 out=$top/build/vm/$rel-$cpu-$run
 for f in "$kernel" "$ko" "$top/build/vm/guest-exit" "$top/lib/wasmpool-static" \
@@ -129,12 +139,16 @@ echo "=== $rel (cpu $cpu, $accel, $smp vCPUs) ==="
 # own early boot, before the module exists (seen, rarely, under TCG): that
 # boot is retried, at most twice, and the retry is reported.
 boot_timeout=${WASMPOOL_VM_BOOT_TIMEOUT:-120}
+cmdline="console=ttyS0 panic=-1 log_buf_len=4M wasmpool.run=$run"
+cmdline+=" wasmpool.fuzz=${WASMPOOL_VM_FUZZ_SECONDS:-5}"
+cmdline+=" wasmpool.fuzzfail=${WASMPOOL_DEBUG_FUZZ_SECONDS:-60}"
+[ -n "${WASMPOOL_VM_FUZZ_SEED:-}" ] && cmdline+=" wasmpool.seed=$WASMPOOL_VM_FUZZ_SEED"
 attempt=1
 start=$(date +%s.%N)
 while :; do
 	timeout "${WASMPOOL_VM_TIMEOUT:-300}" $(qemu_base) "${accel_args[@]}" \
 		-kernel "$kernel" -initrd "$out/initramfs.cpio.gz" \
-		-append "console=ttyS0 panic=-1 wasmpool.run=$run" \
+		-append "$cmdline" \
 		< /dev/null > "$out/console.raw" 2>&1 &
 	qpid=$!
 	hung=0
