@@ -56,6 +56,36 @@ static inline void wp_vm_flags_clear(struct vm_area_struct *vma,
 }
 #endif
 
+/*
+ * Before 6.3, mmap_assert_locked() and mmap_assert_write_locked() call
+ * dump_mm() under CONFIG_DEBUG_VM, and dump_mm() is not exported: the module
+ * would not link against a DEBUG_VM kernel (found by make check-debug).
+ * There, assert through lockdep, and through the rwsem as those do.
+ */
+#if WP_KERNEL_AT_LEAST(6, 3)
+static inline void wp_mmap_assert_locked(struct mm_struct *mm)
+{
+	mmap_assert_locked(mm);
+}
+
+static inline void wp_mmap_assert_write_locked(struct mm_struct *mm)
+{
+	mmap_assert_write_locked(mm);
+}
+#else
+static inline void wp_mmap_assert_locked(struct mm_struct *mm)
+{
+	lockdep_assert_held(&mm->mmap_lock);
+	VM_WARN_ON_ONCE(!rwsem_is_locked(&mm->mmap_lock));
+}
+
+static inline void wp_mmap_assert_write_locked(struct mm_struct *mm)
+{
+	lockdep_assert_held_write(&mm->mmap_lock);
+	VM_WARN_ON_ONCE(!rwsem_is_locked(&mm->mmap_lock));
+}
+#endif
+
 /* The protection-key bits of vm_flags (an architecture difference). */
 #include <linux/mman.h>
 #include <linux/pkeys.h>

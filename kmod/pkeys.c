@@ -72,7 +72,7 @@ unsigned int wp_pkeys_alloc_upto_locked(struct mm_struct *mm, unsigned int max,
 	unsigned int n;
 	int pkey;
 
-	mmap_assert_write_locked(mm);
+	wp_mmap_assert_write_locked(mm);
 	for (n = 0; n < max; n++) {
 		pkey = mm_pkey_alloc(mm);
 		if (pkey <= 0)

@@ -536,7 +536,7 @@ static bool wp_pool_vma_is(struct wp_pool *pool, struct file *filp,
 {
 	struct vm_area_struct *vma = vma_lookup(pool->mm, addr);
 
-	mmap_assert_locked(pool->mm);
+	wp_mmap_assert_locked(pool->mm);
 	return vma && vma->vm_file == filp &&
 	       ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start) == off;
 }
@@ -553,7 +553,7 @@ static bool wp_pool_keyed(struct wp_pool *pool, struct file *filp,
 	struct vm_area_struct *vma;
 	u64 off, idx, rem;
 
-	mmap_assert_locked(pool->mm);
+	wp_mmap_assert_locked(pool->mm);
 	while (addr < end) {
 		vma = vma_lookup(pool->mm, addr);
 		if (!vma || !wp_pool_vma_is(pool, filp, addr, addr - base) ||

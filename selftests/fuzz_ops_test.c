@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,7 +60,14 @@ static uint64_t rng_state;
  */
 static struct fuzz_counts {
 	long ops, configured, mapped, allocated, touched;
+	int op;		/* what runs now: an index of op_name[] */
 } *cnt;
+
+static const char *const op_name[] = {
+	"configure", "mmap", "munmap", "close", "garbage ioctl", "fork",
+	"touch", "touch", "touch", "slot op", "slot op", "slot op", "slot op",
+	"slot op", "slot op", "slot op", "open",
+};
 
 /* Mappings whose file was closed: they keep their pool until unmapped. */
 static struct { char *base; uint64_t len; } orphans[64];
@@ -210,6 +218,7 @@ static void one_op(struct file_state *files, int depth)
 	pid_t pid;
 
 	if (f->fd < 0) {
+		cnt->op = 16;
 		f->fd = open(WP_TEST_DEVICE, rnd() % 8 ? O_RDWR | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
 		f->base = NULL;
 		f->len = 0;
@@ -217,7 +226,8 @@ static void one_op(struct file_state *files, int depth)
 		f->nlive = 0;
 		return;
 	}
-	switch (rnd() % 16) {
+	cnt->op = rnd() % 16;
+	switch (cnt->op) {
 	case 0:
 		do_configure(f);
 		break;
@@ -322,12 +332,20 @@ FIXTURE_TEARDOWN(fuzz)
 	wp_fault_restore();
 }
 
+static int balanced(const FIXTURE_DATA(fuzz) *self)
+{
+	return self->pools == wp_sysfs_read("pools") &&
+	       self->slots == wp_sysfs_read("slots_in_use") &&
+	       self->resident == wp_sysfs_read("resident_bytes") &&
+	       self->keys == wp_sysfs_read("keys_in_use");
+}
+
 /* Nothing leaked: pools closed but still mapped went with their munmap. */
 #define EXPECT_BALANCED() do {						\
-	EXPECT_EQ(self->pools, wp_sysfs_read("pools"));			\
-	EXPECT_EQ(self->slots, wp_sysfs_read("slots_in_use"));		\
-	EXPECT_EQ(self->resident, wp_sysfs_read("resident_bytes"));	\
-	EXPECT_EQ(self->keys, wp_sysfs_read("keys_in_use"));		\
+	EXPECT_EQ(self->pools, wp_sysfs_wait("pools", self->pools));	\
+	EXPECT_EQ(self->slots, wp_sysfs_wait("slots_in_use", self->slots)); \
+	EXPECT_EQ(self->resident, wp_sysfs_wait("resident_bytes", self->resident)); \
+	EXPECT_EQ(self->keys, wp_sysfs_wait("keys_in_use", self->keys)); \
 } while (0)
 
 /* The run's length comes from the environment: the runner bounds it. */
@@ -339,11 +357,13 @@ TEST_F_TIMEOUT(fuzz, random_operations_leave_nothing_behind, 24 * 3600)
 	double seconds = env_s ? atof(env_s) : 5;
 	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : (uint64_t)time(NULL);
 	static struct fuzz_counts own;
-	long children = 0, killed = 0;
+	long children = 0, killed = 0, late = 0;
+	int status, st, sigs[65] = { 0 };
 	struct timespec t0;
 	const char *missing;
-	int status;
-	pid_t pid;
+	char sigtext[128];
+	size_t len = 0;
+	pid_t pid, w;
 
 	TH_LOG("seed %#llx (WASMPOOL_FUZZ_SEED=%#llx replays it), %.0f s",
 	       (unsigned long long)seed, (unsigned long long)seed, seconds);
@@ -360,8 +380,10 @@ TEST_F_TIMEOUT(fuzz, random_operations_leave_nothing_behind, 24 * 3600)
 	 * With failing allocations a process may die anywhere: a signal
 	 * frame the kernel cannot write is a SIGSEGV. So children run the
 	 * sequence, a few seconds each, and after each, however it ended,
-	 * the counters must balance.
+	 * the counters must balance. The fork children a child makes come
+	 * back to us (subreaper) if it dies first: they hold its files.
 	 */
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
 	missing = wp_fault_setup(atoi(env_fail));
 	ASSERT_EQ(NULL, missing) TH_LOG("WASMPOOL_FUZZ_FAIL needs fault injection: no %s",
 					 missing);
@@ -380,16 +402,33 @@ TEST_F_TIMEOUT(fuzz, random_operations_leave_nothing_behind, 24 * 3600)
 			run_sequence(seed + children * 0x9e3779b97f4a7c15ULL, 3);
 			_exit(0);
 		}
-		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		status = 0;
+		while ((w = waitpid(-1, &st, 0)) > 0) {
+			if (w == pid)
+				status = st;
+		}
 		ASSERT_TRUE(WIFSIGNALED(status) || WEXITSTATUS(status) == 0)
 			TH_LOG("child exited with %d", WEXITSTATUS(status));
 		children++;
-		killed += WIFSIGNALED(status);
+		if (WIFSIGNALED(status)) {
+			killed++;
+			sigs[WTERMSIG(status) & 63]++;
+			TH_LOG("child %ld: %s during %s", children, strsignal(WTERMSIG(status)),
+			       op_name[cnt->op]);
+		}
+		/* counted: a dead process's last fput() may come late */
+		late += !balanced(self);
 		EXPECT_BALANCED();
 	} while (elapsed(&t0) < seconds && !_metadata->exit_code);
-	TH_LOG("%ld children (%ld killed by a signal), %ld operations: %ld pools configured, %ld mapped, %ld slots allocated, %ld touches served",
-	       children, killed, cnt->ops, cnt->configured, cnt->mapped,
-	       cnt->allocated, cnt->touched);
+	for (int i = 1; i < 64; i++) {
+		if (sigs[i] && len < sizeof(sigtext) - 32)
+			len += snprintf(sigtext + len, sizeof(sigtext) - len, " %s:%d",
+					strsignal(i), sigs[i]);
+	}
+	sigtext[len] = 0;
+	TH_LOG("%ld children (%ld killed by a signal:%s; %ld balanced only after a wait), %ld operations: %ld pools configured, %ld mapped, %ld slots allocated, %ld touches served",
+	       children, killed, killed ? sigtext : " none", late, cnt->ops, cnt->configured,
+	       cnt->mapped, cnt->allocated, cnt->touched);
 	TH_LOG("%lld kernel allocations failed on purpose", wp_fault_injected());
 }
 

@@ -187,18 +187,6 @@ TEST(fd_passed_over_unix_socket_eperm)
 	close(sv[0]);
 }
 
-static long long wait_for_sysfs(const char *name, long long want)
-{
-	long long v = wp_sysfs_read(name);
-	int i;
-
-	for (i = 0; i < 200 && v != want; i++) {
-		usleep(10000);
-		v = wp_sysfs_read(name);
-	}
-	return v;
-}
-
 /* A process killed at a random moment while using a pool leaks nothing. */
 TEST(killed_mid_use_leaves_nothing)
 {
@@ -239,9 +227,9 @@ TEST(killed_mid_use_leaves_nothing)
 		ASSERT_EQ(0, kill(pid, SIGKILL));
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		EXPECT_TRUE(WIFSIGNALED(status)) TH_LOG("the child ended early: %#x", status);
-		EXPECT_EQ(pools0, wait_for_sysfs("pools", pools0));
-		EXPECT_EQ(resident0, wait_for_sysfs("resident_bytes", resident0));
-		EXPECT_EQ(slots0, wait_for_sysfs("slots_in_use", slots0));
+		EXPECT_EQ(pools0, wp_sysfs_wait("pools", pools0));
+		EXPECT_EQ(resident0, wp_sysfs_wait("resident_bytes", resident0));
+		EXPECT_EQ(slots0, wp_sysfs_wait("slots_in_use", slots0));
 	}
 }
 
@@ -385,8 +373,8 @@ TEST(memory_max_too_small_oom_kills_cleanly)
 	EXPECT_TRUE(WIFSIGNALED(status) && (WTERMSIG(status) == SIGKILL ||
 					    WTERMSIG(status) == SIGBUS))
 		TH_LOG("status %#x", status);
-	EXPECT_EQ(pools0, wait_for_sysfs("pools", pools0));
-	EXPECT_EQ(resident0, wait_for_sysfs("resident_bytes", resident0));
+	EXPECT_EQ(pools0, wp_sysfs_wait("pools", pools0));
+	EXPECT_EQ(resident0, wp_sysfs_wait("resident_bytes", resident0));
 	rmdir(cg);
 }
 

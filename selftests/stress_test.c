@@ -179,9 +179,9 @@ TEST(tenants_on_every_vcpu_while_processes_die)
 	EXPECT_EQ(0, atomic_load(&errors));
 	EXPECT_LT(10, atomic_load(&tenants));
 	EXPECT_LT(0, kills);
-	EXPECT_EQ(pools0, wp_sysfs_read("pools"));
-	EXPECT_EQ(slots0, wp_sysfs_read("slots_in_use"));
-	EXPECT_EQ(resident0, wp_sysfs_read("resident_bytes"));
+	EXPECT_EQ(pools0, wp_sysfs_wait("pools", pools0));
+	EXPECT_EQ(slots0, wp_sysfs_wait("slots_in_use", slots0));
+	EXPECT_EQ(resident0, wp_sysfs_wait("resident_bytes", resident0));
 }
 
 TEST_HARNESS_MAIN

@@ -187,4 +187,21 @@ static inline long long wp_sysfs_read(const char *name)
 	return v;
 }
 
+/*
+ * A counter of the module once it reaches @want, or after 2 s what it is.
+ * A dead process's files may be released a moment after wait() returns:
+ * when another task (khugepaged, a /proc reader) held its mm last, the
+ * final fput() runs in a kernel worker (delayed_fput).
+ */
+static inline long long wp_sysfs_wait(const char *name, long long want)
+{
+	long long v = wp_sysfs_read(name);
+
+	for (int i = 0; i < 200 && v != want; i++) {
+		usleep(10000);
+		v = wp_sysfs_read(name);
+	}
+	return v;
+}
+
 #endif /* WP_TEST_H */
