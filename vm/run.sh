@@ -6,11 +6,12 @@
 # status from isa-debug-exit, and judge the run.
 #
 # Usage: vm/run.sh [--cpu MODEL] [--tests "prog ..."] [--smp N] [--demo]
-#                  [--kernel IMAGE] REL
+#                  [--kernel IMAGE] [--append ARGS] REL
 #   --demo: run vm/demo.sh (the runtime-shaped demo) instead of the selftests
 #   --bench: run vm/bench.sh (the benchmarks)
 #   --debug: the selftests and more, for the debug kernel (make check-debug)
 #   --kernel: boot IMAGE instead of /boot/vmlinuz-REL
+#   --append: more kernel command line
 #
 # Needs (built by `make check`): build/kmod/REL/kmod/wasmpool.ko,
 # build/selftests/*, build/vm/guest-exit. Writes build/vm/REL[-cpu]/console.log
@@ -31,12 +32,14 @@ smp=2
 tests=
 run=tests
 kernel=
+append=
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--demo) run=demo; shift ;;
 	--bench) run=bench; shift ;;
 	--debug) run=debug; shift ;;
 	--kernel) kernel=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
 	--cpu) cpu=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
@@ -143,6 +146,7 @@ cmdline="console=ttyS0 panic=-1 log_buf_len=4M wasmpool.run=$run"
 cmdline+=" wasmpool.fuzz=${WASMPOOL_VM_FUZZ_SECONDS:-5}"
 cmdline+=" wasmpool.fuzzfail=${WASMPOOL_DEBUG_FUZZ_SECONDS:-60}"
 [ -n "${WASMPOOL_VM_FUZZ_SEED:-}" ] && cmdline+=" wasmpool.seed=$WASMPOOL_VM_FUZZ_SEED"
+[ -n "$append" ] && cmdline+=" $append"
 attempt=1
 start=$(date +%s.%N)
 while :; do
@@ -204,8 +208,8 @@ fi
 if [ $status -eq 3 ] && [ "$failed" -eq 0 ]; then
 	problems+=("the guest reported failure but no failed test was seen")
 fi
-if grep -Eq 'Kernel panic|BUG:|Oops|general protection fault|WARNING:' "$out/console.log"; then
-	grep -E 'Kernel panic|BUG:|Oops|general protection fault|WARNING:' "$out/console.log" | head -5 | sed 's/^/  console: /'
+if grep -Eq 'Kernel panic|BUG:|kernel BUG at|invalid opcode:|Oops|general protection fault|WARNING:' "$out/console.log"; then
+	grep -E 'Kernel panic|BUG:|kernel BUG at|invalid opcode:|Oops|general protection fault|WARNING:' "$out/console.log" | head -5 | sed 's/^/  console: /'
 	problems+=("the console shows a kernel error")
 fi
 if [ "$passed" -eq 0 ]; then
