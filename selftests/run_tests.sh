@@ -17,7 +17,7 @@ timeout_s=$(sed -n 's/^timeout=//p' "$dir/settings" 2>/dev/null)
 timeout_s=${WASMPOOL_TEST_TIMEOUT:-$timeout_s}
 # lockdep's reports start with WARNING: or BUG:; a bare "lockdep" or
 # "kmemleak" would match frames of any stack dump (an allocation failure's).
-bad='WARNING:|BUG:|kernel BUG at|invalid opcode:|Oops|KASAN|UBSAN|kmemleak: .*suspected memory leak|lockdep is turned off|DEBUG_LOCKS_WARN_ON|general protection fault|refcount_t:|blocked for more than'
+bad='WARNING:|BUG:|kernel BUG at|invalid opcode:|Oops|KASAN|UBSAN|kmemleak: .*suspected memory leak|kmemleak: .*disabled|Cannot allocate a kmemleak_object|lockdep is turned off|DEBUG_LOCKS_WARN_ON|general protection fault|refcount_t:|blocked for more than'
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 

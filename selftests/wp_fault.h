@@ -68,9 +68,10 @@ static inline int wp_file_rw(const char *path, char *get, size_t len, const char
 	return 0;
 }
 
+/* In reverse: the probability goes back before the filters that scope it. */
 static inline void wp_fault_restore(void)
 {
-	for (unsigned int i = 0; i < WP_FAULT_NKNOBS; i++) {
+	for (unsigned int i = WP_FAULT_NKNOBS; i-- > 0;) {
 		if (wp_fault_knobs[i].saved)
 			wp_file_rw(wp_fault_knobs[i].path, NULL, 0, wp_fault_knobs[i].old);
 		wp_fault_knobs[i].saved = 0;

@@ -21,7 +21,8 @@
 # WASMPOOL_VM_FUZZ_SECONDS (default 5) and WASMPOOL_VM_FUZZ_SEED the
 # random-operation fuzzer's run (the seed replays one);
 # WASMPOOL_DEBUG_FUZZ_SECONDS (default 60) its run with failing
-# allocations under --debug;
+# allocations under --debug; WASMPOOL_VM_LOGLEVEL (default 4) the guest
+# console's log level once /init runs;
 # WASMPOOL_VM_TIMEOUT (seconds, default 300) bounds a whole boot;
 # WASMPOOL_VM_BOOT_TIMEOUT (default 120) the way to /init.
 set -euo pipefail
@@ -147,6 +148,7 @@ cmdline+=" wasmpool.fuzz=${WASMPOOL_VM_FUZZ_SECONDS:-5}"
 cmdline+=" wasmpool.fuzzfail=${WASMPOOL_DEBUG_FUZZ_SECONDS:-60}"
 [ -n "${WASMPOOL_VM_FUZZ_SEED:-}" ] && cmdline+=" wasmpool.seed=$WASMPOOL_VM_FUZZ_SEED"
 [ -n "$append" ] && cmdline+=" $append"
+[ -n "${WASMPOOL_VM_LOGLEVEL:-}" ] && cmdline+=" wasmpool.loglevel=$WASMPOOL_VM_LOGLEVEL"
 attempt=1
 start=$(date +%s.%N)
 while :; do
