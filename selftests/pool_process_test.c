@@ -204,24 +204,13 @@ TEST(killed_mid_use_leaves_nothing)
 
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
-			struct wasmpool_slot_alloc a;
 			struct wasmpool_layout l;
-			unsigned int seed = round;
 			char *base;
 			int fd;
 
 			if (make_pool(&fd, &base, &l))
 				_exit(1);
-			for (;;) {
-				if (wp_alloc(fd, MAX_MEM, &a)) {
-					wp_free(fd, rand_r(&seed) % 16);
-					continue;
-				}
-				for (int k = 0; k < 16; k++)
-					base[a.offset + (rand_r(&seed) % (MAX_MEM / PAGE)) * PAGE] = 1;
-				if (rand_r(&seed) % 2)
-					wp_reset(fd, a.slot, MAX_MEM / 2);
-			}
+			wp_tenant_forever(fd, base, MAX_MEM, 16, 16, round);
 		}
 		usleep(20000 + round * 15000);
 		ASSERT_EQ(0, kill(pid, SIGKILL));

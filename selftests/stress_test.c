@@ -104,7 +104,6 @@ static void victim(unsigned int seed)
 		.pkey_mode = WASMPOOL_PKEYS_AUTO,
 	};
 	struct wasmpool_apply_keys ak = { .size = sizeof(ak) };
-	struct wasmpool_slot_alloc a;
 	char *b;
 	int f = open(WP_TEST_DEVICE, O_RDWR | O_CLOEXEC);
 
@@ -115,16 +114,7 @@ static void victim(unsigned int seed)
 		_exit(2);
 	for (unsigned int i = 0; i < c.layout.num_stripes && c.layout.num_stripes > 1; i++)
 		pkey_set(c.stripe_pkeys[i], 0);
-	for (;;) {
-		if (wp_alloc(f, MAX_MEM, &a)) {
-			wp_free(f, rand_r(&seed) % 8);
-			continue;
-		}
-		for (int k = 0; k < 8; k++)
-			b[a.offset + (rand_r(&seed) % (MAX_MEM / PAGE)) * PAGE] = 1;
-		if (rand_r(&seed) % 2)
-			wp_reset(f, a.slot, MAX_MEM / 2);
-	}
+	wp_tenant_forever(f, b, MAX_MEM, 8, 8, seed);
 }
 
 TEST(tenants_on_every_vcpu_while_processes_die)

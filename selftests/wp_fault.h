@@ -48,26 +48,6 @@ static struct wp_knob {
 
 #define WP_FAULT_NKNOBS (sizeof(wp_fault_knobs) / sizeof(wp_fault_knobs[0]))
 
-/* Read (@put NULL) or write a small file: 0 or -errno. */
-static inline int wp_file_rw(const char *path, char *get, size_t len, const char *put)
-{
-	int fd = open(path, put ? O_WRONLY | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	if (put)
-		n = write(fd, put, strlen(put));
-	else
-		n = read(fd, get, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	if (!put)
-		get[n] = 0;
-	return 0;
-}
-
 /* In reverse: the probability goes back before the filters that scope it. */
 static inline void wp_fault_restore(void)
 {

@@ -167,24 +167,35 @@ static inline int wp_probe(volatile char *p, int write, siginfo_t *si)
 	return ret;
 }
 
+/* Read (@put NULL) or write a small file: 0 or -errno. */
+static inline int wp_file_rw(const char *path, char *get, size_t len, const char *put)
+{
+	int fd = open(path, put ? O_WRONLY | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	if (put)
+		n = write(fd, put, strlen(put));
+	else
+		n = read(fd, get, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	if (!put)
+		get[n] = 0;
+	return 0;
+}
+
 /* Global counters of the module (sysfs), or -1 when absent. */
 static inline long long wp_sysfs_read(const char *name)
 {
 	char path[256], buf[64];
-	long long v = -1;
-	int fd, n;
 
 	snprintf(path, sizeof(path), "/sys/class/misc/wasmpool/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (wp_file_rw(path, buf, sizeof(buf), NULL) || !buf[0])
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = 0;
-		v = strtoll(buf, NULL, 10);
-	}
-	close(fd);
-	return v;
+	return strtoll(buf, NULL, 10);
 }
 
 /*
@@ -202,6 +213,30 @@ static inline long long wp_sysfs_wait(const char *name, long long want)
 		v = wp_sysfs_read(name);
 	}
 	return v;
+}
+
+/*
+ * A tenant that never stops, for the tests that kill processes mid-use:
+ * allocate a slot of @max_mem bytes in the pool mapped at @base (free a
+ * random one of the first @spread slots when full), dirty @touches random
+ * pages of it, reset half of them to half the size.
+ */
+static inline void __attribute__((noreturn))
+wp_tenant_forever(int fd, char *base, uint64_t max_mem, unsigned int spread,
+		  unsigned int touches, unsigned int seed)
+{
+	struct wasmpool_slot_alloc a;
+
+	for (;;) {
+		if (wp_alloc(fd, max_mem, &a)) {
+			wp_free(fd, rand_r(&seed) % spread);
+			continue;
+		}
+		for (unsigned int k = 0; k < touches; k++)
+			base[a.offset + (rand_r(&seed) % (max_mem / 4096)) * 4096] = 1;
+		if (rand_r(&seed) % 2)
+			wp_reset(fd, a.slot, max_mem / 2);
+	}
 }
 
 #endif /* WP_TEST_H */
