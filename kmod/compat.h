@@ -124,4 +124,72 @@ static inline void wp_vma_set_pkey(struct vm_area_struct *vma, int pkey)
 	wp_vm_flags_set(vma, calc_vm_prot_bits(0, pkey));
 }
 
+/*
+ * Pool pages are mapped with special PTEs (see pages.c): without
+ * pte_special the core would take them for normal pages.
+ */
+#ifndef CONFIG_ARCH_HAS_PTE_SPECIAL
+#error "wasmpool needs an architecture with special PTEs"
+#endif
+
+/*
+ * Special PTEs are not counted in RSS by the core mm: the module counts a
+ * pool's resident pages in its owner's MM_SHMEMPAGES itself. add_mm_counter()
+ * calls a tracing helper that is not exported, so the counter is changed
+ * as add_mm_counter() changes it, without the trace event: an
+ * atomic_long_t before 6.2, a percpu_counter since.
+ */
+#if WP_KERNEL_AT_LEAST(6, 2)
+static inline void wp_mm_rss_add(struct mm_struct *mm, long pages)
+{
+	percpu_counter_add(&mm->rss_stat[MM_SHMEMPAGES], pages);
+}
+#else
+static inline void wp_mm_rss_add(struct mm_struct *mm, long pages)
+{
+	atomic_long_add(pages, &mm->rss_stat.count[MM_SHMEMPAGES]);
+}
+#endif
+
+/*
+ * A fault handler that returns VM_FAULT_RETRY drops the lock it was called
+ * with first. 6.12 may call ->fault under the per-VMA lock (release_fault_lock()
+ * knows which); before 6.7 the per-VMA lock never served a file mapping's
+ * fault, and 6.1 has only mmap_lock.
+ */
+#if WP_KERNEL_AT_LEAST(6, 7)
+static inline void wp_release_fault_lock(struct vm_fault *vmf)
+{
+	release_fault_lock(vmf);
+}
+#else
+static inline void wp_release_fault_lock(struct vm_fault *vmf)
+{
+	mmap_read_unlock(vmf->vma->vm_mm);
+}
+#endif
+
+/*
+ * Where a mapping of a file without its own placement would go: the
+ * address space's policy (mm->get_unmapped_area until 6.9,
+ * mm_get_unmapped_area() since 6.10).
+ */
+#if WP_KERNEL_AT_LEAST(6, 10)
+static inline unsigned long
+wp_default_get_unmapped_area(struct file *file, unsigned long addr,
+			     unsigned long len, unsigned long pgoff,
+			     unsigned long flags)
+{
+	return mm_get_unmapped_area(current->mm, file, addr, len, pgoff, flags);
+}
+#else
+static inline unsigned long
+wp_default_get_unmapped_area(struct file *file, unsigned long addr,
+			     unsigned long len, unsigned long pgoff,
+			     unsigned long flags)
+{
+	return current->mm->get_unmapped_area(file, addr, len, pgoff, flags);
+}
+#endif
+
 #endif /* _WASMPOOL_COMPAT_H */

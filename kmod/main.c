@@ -60,26 +60,54 @@ union wp_ucmd_buffer {
 };
 
 /**
+ * struct wp_ucmd - one ioctl call, as its handler sees it
+ * @ubuffer: the caller's structure
+ * @user_size: its size as the caller gave it
+ * @size: the size of the structure as this module knows it
+ * @cmd: the zero-extended copy of it, which the handler fills
+ *
+ * A handler reports its outputs with wp_ucmd_respond() before it returns
+ * 0, and an error may only mean that the command had no effect: so it
+ * responds before the point of no return where it can (the outputs are
+ * known), or undoes what it did when the response fails.
+ */
+struct wp_ucmd {
+	void __user *ubuffer;
+	u32 user_size;
+	u32 size;
+	void *cmd;
+};
+
+/* Copy the structure back to the caller, up to the smaller size. */
+static int wp_ucmd_respond(struct wp_ucmd *ucmd)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min(ucmd->user_size, ucmd->size)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
  * struct wp_ioctl_op - one entry of the ioctl table
  * @size: size of the command's structure as this module knows it
  * @min_size: size of the first version of the structure
- * @execute: handler; gets the zero-extended structure and fills its outputs
+ * @execute: handler
  */
 struct wp_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
-	int (*execute)(struct file *filp, void *ucmd);
+	int (*execute)(struct file *filp, struct wp_ucmd *ucmd);
 };
 
-static int wp_cmd_info(struct file *filp, void *ucmd);
-static int wp_cmd_layout(struct file *filp, void *ucmd);
-static int wp_cmd_configure(struct file *filp, void *ucmd);
-static int wp_cmd_slot_alloc(struct file *filp, void *ucmd);
-static int wp_cmd_slot_grow(struct file *filp, void *ucmd);
-static int wp_cmd_slot_reset(struct file *filp, void *ucmd);
-static int wp_cmd_slot_free(struct file *filp, void *ucmd);
-static int wp_cmd_stats(struct file *filp, void *ucmd);
-static int wp_cmd_apply_keys(struct file *filp, void *ucmd);
+static int wp_cmd_info(struct file *filp, struct wp_ucmd *ucmd);
+static int wp_cmd_layout(struct file *filp, struct wp_ucmd *ucmd);
+static int wp_cmd_configure(struct file *filp, struct wp_ucmd *ucmd);
+static int wp_cmd_slot_alloc(struct file *filp, struct wp_ucmd *ucmd);
+static int wp_cmd_slot_grow(struct file *filp, struct wp_ucmd *ucmd);
+static int wp_cmd_slot_reset(struct file *filp, struct wp_ucmd *ucmd);
+static int wp_cmd_slot_free(struct file *filp, struct wp_ucmd *ucmd);
+static int wp_cmd_stats(struct file *filp, struct wp_ucmd *ucmd);
+static int wp_cmd_apply_keys(struct file *filp, struct wp_ucmd *ucmd);
 
 #define WP_IOCTL_OP(_nr, _fn, _struct, _last)				\
 	[(_nr) - WASMPOOL_CMD_BASE] = {					\
@@ -124,9 +152,9 @@ static u64 wp_ioctl_mask(void)
 	return mask;
 }
 
-static int wp_cmd_info(struct file *filp, void *ucmd)
+static int wp_cmd_info(struct file *filp, struct wp_ucmd *ucmd)
 {
-	struct wasmpool_info *info = ucmd;
+	struct wasmpool_info *info = ucmd->cmd;
 
 	if (info->flags || info->__reserved)
 		return -EOPNOTSUPP;
@@ -139,12 +167,12 @@ static int wp_cmd_info(struct file *filp, void *ucmd)
 		info->features |= WASMPOOL_FEATURE_PKEYS;
 	info->pkeys_free = wp_pkeys_free(current->mm);
 	info->ioctl_mask = wp_ioctl_mask();
-	return 0;
+	return wp_ucmd_respond(ucmd);
 }
 
-static int wp_cmd_layout(struct file *filp, void *ucmd)
+static int wp_cmd_layout(struct file *filp, struct wp_ucmd *ucmd)
 {
-	return wp_layout_cmd(ucmd);
+	return wp_layout_cmd(ucmd->cmd) ?: wp_ucmd_respond(ucmd);
 }
 
 /* The file's pool or NULL; the pool was fully set up before publication. */
@@ -167,7 +195,8 @@ static int wp_file_pool(struct file *filp, struct wp_pool **pool)
 	return 0;
 }
 
-static int wp_cmd_configure(struct file *filp, void *ucmd)
+/* The pool is published only once the caller knows its layout and keys. */
+static int wp_cmd_configure(struct file *filp, struct wp_ucmd *ucmd)
 {
 	struct wp_file *wpf = filp->private_data;
 	struct wp_pool *pool;
@@ -178,18 +207,26 @@ static int wp_cmd_configure(struct file *filp, void *ucmd)
 		ret = -EBUSY;
 		goto unlock;
 	}
-	ret = wp_pool_create(ucmd, filp->f_mapping, &pool);
-	if (!ret)
-		/* Pairs with smp_load_acquire() in wp_file_get_pool(). */
-		smp_store_release(&wpf->pool, pool);
+	ret = wp_pool_create(ucmd->cmd, filp->f_mapping, &pool);
+	if (ret)
+		goto unlock;
+	ret = wp_ucmd_respond(ucmd);
+	if (ret) {
+		/* Unpublished and unmapped: nothing else has seen it. */
+		wp_pool_destroy(pool);
+		goto unlock;
+	}
+	/* Pairs with smp_load_acquire() in wp_file_get_pool(). */
+	smp_store_release(&wpf->pool, pool);
 unlock:
 	mutex_unlock(&wpf->configure_lock);
 	return ret;
 }
 
-static int wp_cmd_slot_alloc(struct file *filp, void *ucmd)
+/* The slot is the caller's only once it knows which slot it is. */
+static int wp_cmd_slot_alloc(struct file *filp, struct wp_ucmd *ucmd)
 {
-	struct wasmpool_slot_alloc *cmd = ucmd;
+	struct wasmpool_slot_alloc *cmd = ucmd->cmd;
 	bool any = !(cmd->flags & WASMPOOL_SLOT_ALLOC_STRIPE);
 	struct wp_pool *pool;
 	unsigned long base;
@@ -207,10 +244,19 @@ static int wp_cmd_slot_alloc(struct file *filp, void *ucmd)
 	cmd->offset = wp_slot_offset(pool, cmd->slot);
 	base = READ_ONCE(pool->address);
 	cmd->address = base ? base + cmd->offset : 0;
+	ret = wp_ucmd_respond(ucmd);
+	if (ret) {
+		wp_pool_slot_unalloc(pool, cmd->slot);
+		return ret;
+	}
+	wp_pool_slot_commit(pool, cmd->slot);
 	return 0;
 }
 
-/* The pool, for a slot command whose flags and __reserved must be 0. */
+/*
+ * The pool, for a slot command whose flags and __reserved must be 0. GROW
+ * and RESET report only the rounded size: they do so before they act.
+ */
 static int wp_file_pool_slot_cmd(struct file *filp, u32 flags, u32 reserved,
 				 struct wp_pool **pool)
 {
@@ -221,29 +267,34 @@ static int wp_file_pool_slot_cmd(struct file *filp, u32 flags, u32 reserved,
 	return flags || reserved ? -EOPNOTSUPP : 0;
 }
 
-static int wp_cmd_slot_grow(struct file *filp, void *ucmd)
+static int wp_cmd_slot_grow(struct file *filp, struct wp_ucmd *ucmd)
 {
-	struct wasmpool_slot_resize *cmd = ucmd;
+	struct wasmpool_slot_resize *cmd = ucmd->cmd;
 	struct wp_pool *pool;
 	int ret;
 
-	ret = wp_file_pool_slot_cmd(filp, cmd->flags, cmd->__reserved, &pool);
+	ret = wp_file_pool_slot_cmd(filp, cmd->flags, cmd->__reserved, &pool) ?:
+	      wp_pool_round_size(pool, &cmd->accessible_bytes) ?:
+	      wp_ucmd_respond(ucmd);
 	return ret ?: wp_pool_slot_grow(pool, cmd->slot, &cmd->accessible_bytes);
 }
 
-static int wp_cmd_slot_reset(struct file *filp, void *ucmd)
+static int wp_cmd_slot_reset(struct file *filp, struct wp_ucmd *ucmd)
 {
-	struct wasmpool_slot_resize *cmd = ucmd;
+	struct wasmpool_slot_resize *cmd = ucmd->cmd;
 	struct wp_pool *pool;
 	int ret;
 
-	ret = wp_file_pool_slot_cmd(filp, cmd->flags, cmd->__reserved, &pool);
+	ret = wp_file_pool_slot_cmd(filp, cmd->flags, cmd->__reserved, &pool) ?:
+	      wp_pool_round_size(pool, &cmd->accessible_bytes) ?:
+	      wp_ucmd_respond(ucmd);
 	return ret ?: wp_pool_slot_reset(pool, cmd->slot, &cmd->accessible_bytes);
 }
 
-static int wp_cmd_slot_free(struct file *filp, void *ucmd)
+/* No output: nothing is copied back. */
+static int wp_cmd_slot_free(struct file *filp, struct wp_ucmd *ucmd)
 {
-	struct wasmpool_slot_free *cmd = ucmd;
+	struct wasmpool_slot_free *cmd = ucmd->cmd;
 	struct wp_pool *pool;
 	int ret;
 
@@ -251,9 +302,9 @@ static int wp_cmd_slot_free(struct file *filp, void *ucmd)
 	return ret ?: wp_pool_slot_free(pool, cmd->slot);
 }
 
-static int wp_cmd_stats(struct file *filp, void *ucmd)
+static int wp_cmd_stats(struct file *filp, struct wp_ucmd *ucmd)
 {
-	struct wasmpool_stats *cmd = ucmd;
+	struct wasmpool_stats *cmd = ucmd->cmd;
 	struct wp_pool *pool;
 	int ret;
 
@@ -263,12 +314,18 @@ static int wp_cmd_stats(struct file *filp, void *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 	wp_pool_stats(pool, cmd);
-	return 0;
+	return wp_ucmd_respond(ucmd);
 }
 
-static int wp_cmd_apply_keys(struct file *filp, void *ucmd)
+/*
+ * The count of VMAs is known only after the keys are applied, which cannot
+ * be undone: the argument is written (unchanged) first, so that EFAULT
+ * means nothing happened; if another thread takes it away during the
+ * call, the count is lost but the call succeeds.
+ */
+static int wp_cmd_apply_keys(struct file *filp, struct wp_ucmd *ucmd)
 {
-	struct wasmpool_apply_keys *cmd = ucmd;
+	struct wasmpool_apply_keys *cmd = ucmd->cmd;
 	struct wp_pool *pool;
 	int ret;
 
@@ -277,7 +334,10 @@ static int wp_cmd_apply_keys(struct file *filp, void *ucmd)
 		return ret;
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	return wp_pool_apply_keys(pool, filp, &cmd->vmas);
+	ret = wp_ucmd_respond(ucmd) ?: wp_pool_apply_keys(pool, filp, &cmd->vmas);
+	if (!ret)
+		wp_ucmd_respond(ucmd);
+	return ret;
 }
 
 static long wp_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
@@ -285,6 +345,7 @@ static long wp_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	void __user *uarg = (void __user *)arg;
 	const struct wp_ioctl_op *op;
 	union wp_ucmd_buffer buf;
+	struct wp_ucmd ucmd;
 	unsigned int nr = _IOC_NR(cmd);
 	u32 usize;
 	int ret;
@@ -308,13 +369,19 @@ static long wp_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	if (ret)
 		return ret;
 
-	ret = op->execute(filp, &buf);
-	if (ret)
-		return ret;
+	ucmd.ubuffer = uarg;
+	ucmd.user_size = usize;
+	ucmd.size = op->size;
+	ucmd.cmd = &buf;
+	return op->execute(filp, &ucmd);
+}
 
-	if (copy_to_user(uarg, &buf, min_t(u32, usize, op->size)))
-		return -EFAULT;
-	return 0;
+static unsigned long wp_get_unmapped_area(struct file *filp, unsigned long addr,
+					  unsigned long len, unsigned long pgoff,
+					  unsigned long flags)
+{
+	return wp_mmap_get_unmapped_area(wp_file_get_pool(filp), filp, addr,
+					 len, pgoff, flags);
 }
 
 static int wp_mmap(struct file *filp, struct vm_area_struct *vma)
@@ -371,6 +438,7 @@ static const struct file_operations wp_fops = {
 	.open = wp_open,
 	.release = wp_release,
 	.mmap = wp_mmap,
+	.get_unmapped_area = wp_get_unmapped_area,
 	.unlocked_ioctl = wp_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -387,6 +455,7 @@ static int __init wp_init(void)
 {
 	int ret;
 
+	wp_limits_init();
 	ret = wp_fs_init();
 	if (ret) {
 		pr_err("cannot mount the internal filesystem: %d\n", ret);

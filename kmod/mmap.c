@@ -11,14 +11,46 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/math64.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 
 #include "compat.h"
 #include "mmap.h"
 #include "pages.h"
 #include "pool.h"
 #include "sysfs.h"
+
+/*
+ * The slot's lock is held for write by a command (a reset can take a while).
+ * Do not wait for it with mmap_lock held, which would stall every other
+ * fault and mmap() of the process: as filemap does for a locked folio, drop
+ * the fault's lock, wait (killable) for the command to end and have the
+ * fault retried. The file reference keeps the pool alive while nothing else
+ * does. Where the fault cannot be retried, wait killable with the lock held.
+ *
+ * Return: 0 with the slot's lock held for read, or what the fault returns.
+ */
+static vm_fault_t wp_vm_fault_wait(struct vm_fault *vmf, struct wp_slot *slot)
+{
+	struct file *file;
+
+	if (fault_flag_allow_retry_first(vmf->flags)) {
+		if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+			return VM_FAULT_RETRY;
+		file = get_file(vmf->vma->vm_file);
+		wp_release_fault_lock(vmf);
+		if (!down_read_killable(&slot->lock))
+			up_read(&slot->lock);
+		fput(file);
+		return VM_FAULT_RETRY;
+	}
+	if (down_read_killable(&slot->lock))
+		return VM_FAULT_SIGBUS;	/* dying: nobody sees it */
+	return 0;
+}
 
 static vm_fault_t wp_vm_fault(struct vm_fault *vmf)
 {
@@ -45,7 +77,11 @@ static vm_fault_t wp_vm_fault(struct vm_fault *vmf)
 		goto guard;
 
 	slot = &pool->slots[idx];
-	down_read(&slot->lock);
+	if (!down_read_trylock(&slot->lock)) {
+		ret = wp_vm_fault_wait(vmf, slot);
+		if (ret)
+			return ret;
+	}
 	if (in_slot >= READ_ONCE(slot->accessible)) {
 		up_read(&slot->lock);
 		goto guard;
@@ -155,10 +191,49 @@ static int wp_mmap_slot(struct wp_pool *pool, struct vm_area_struct *vma)
 	if (rem || idx >= l->num_slots)
 		return -EINVAL;
 
+	/* wp_mmap_get_unmapped_area() checked the range: belt and braces. */
+	if (vma->vm_start - off != pool->apply_base)
+		return -EBUSY;
+
 	wp_mmap_setup(pool, vma);
 	wp_vma_set_pkey(vma, pool->pkeys[idx % l->num_stripes]);
-	WRITE_ONCE(pool->address, vma->vm_start - off);
+	WRITE_ONCE(pool->address, pool->apply_base);
 	return 0;
+}
+
+/**
+ * wp_mmap_get_unmapped_area() - where a mapping of the pool goes
+ * @pool: the file's pool, or NULL before it is configured
+ * @file: the pool's file
+ * @addr: the address asked for
+ * @len: the length
+ * @pgoff: the offset in the file, in pages
+ * @flags: the mmap() flags
+ *
+ * A mapping by userspace goes where the address space's policy puts it.
+ * A slot mapping of WASMPOOL_IOC_APPLY_KEYS (MAP_FIXED over the pool) is
+ * checked here because this is the one place that runs under the mmap_lock
+ * held for write, before MAP_FIXED unmaps what was there: the range must
+ * still be the pool mapped at the base the call started with. Anything
+ * else - another thread unmapped the pool and mapped something of its own
+ * there - is refused (EBUSY) untouched.
+ *
+ * Context: the caller's mmap_lock held for write (do_mmap()).
+ * Return: the address, or -errno.
+ */
+unsigned long wp_mmap_get_unmapped_area(struct wp_pool *pool,
+					struct file *file, unsigned long addr,
+					unsigned long len, unsigned long pgoff,
+					unsigned long flags)
+{
+	if (!pool || READ_ONCE(pool->applying) != current)
+		return wp_default_get_unmapped_area(file, addr, len, pgoff, flags);
+	wp_mmap_assert_write_locked(current->mm);
+	if (!(flags & MAP_FIXED) || current->mm != pool->mm ||
+	    addr != pool->apply_base + ((u64)pgoff << PAGE_SHIFT) ||
+	    !wp_pool_maps_range(pool, file, pool->apply_base, addr, len))
+		return -EBUSY;
+	return addr;
 }
 
 /**

@@ -3,19 +3,27 @@
  * Page backing of a pool.
  *
  * A page is allocated, zeroed and charged to the faulting task's memory
- * cgroup on the first touch of an accessible address, recorded in the pool's
- * index (wp_pool.pages, keyed by page offset in the file) with one reference,
- * and mapped with vm_insert_page(), which takes another for the PTE; a fault
- * on a page that is already resident maps the run of resident pages after
- * it as well (vm_insert_pages()). A reset unmaps the slot with
- * unmap_mapping_range() on the pool's private mapping, then zeroes the pages
- * it keeps in place, and drops the index's reference of the pages it frees,
- * in batches (release_pages()). The PTE references mean a page is never
- * freed while anything still maps it; VM_IO keeps get_user_pages() from
- * pinning one.
+ * cgroup on the first touch of an accessible address, and recorded in the
+ * pool's index (wp_pool.pages, keyed by page offset in the file) with the
+ * one reference the pool holds. It is mapped with a *special* PTE
+ * (vmf_insert_mixed() on this VM_MIXEDMAP mapping; x86 has pte_special):
+ * such a PTE holds no reference and is invisible to get_user_pages(), fast
+ * path or slow, on every kernel. So nothing - vmsplice(), O_DIRECT,
+ * MSG_ZEROCOPY, io_uring, RDMA, process_vm_readv() - can pin a pool page
+ * and see it again after a reset hands it to the next tenant; VM_IO makes
+ * the slow path refuse the mapping before it even looks at a PTE.
  *
- * All of it runs under the slot's lock: faults hold it for read, resets for
- * write, so a fault never races with a reset of its own slot.
+ * Since no PTE holds a reference, a page must never be freed while a PTE
+ * maps it: faults map under the slot's lock held for read, and every page
+ * is freed either under the slot's lock held for write after
+ * unmap_mapping_range() of the slot, or once no VMA of the pool is left.
+ * A reset also drops, rather than reuses, a kept page that anything else
+ * holds a reference to (page_ref_count() above the pool's one).
+ *
+ * Every resident page counts against the owner: in its mm's RssShmem
+ * counter (MM_SHMEMPAGES, so in VmRSS and the OOM killer's badness) from
+ * allocation to free, mapped or kept, and in its memory cgroup as kernel
+ * memory (__GFP_ACCOUNT; a module cannot charge user memory).
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -26,9 +34,11 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/pfn_t.h>
 #include <linux/sched.h>
 #include <linux/xarray.h>
 
+#include "compat.h"
 #include "pages.h"
 #include "pool.h"
 #include "sysfs.h"
@@ -37,10 +47,42 @@
 #define WP_FAULT_AROUND	32
 
 /*
+ * @n pages became resident in slot @slot (or stopped being, n < 0): every
+ * counter of them, the owner's RSS included. pool->resident_pages is not
+ * among them: wp_pages_charge() reserves a page there before it exists.
+ */
+static void wp_pages_account(struct wp_pool *pool, struct wp_slot *slot, long n)
+{
+	atomic_add(n, &slot->resident);
+	atomic64_add(n, &wp_global.resident_pages);
+	wp_mm_rss_add(pool->mm, n);
+}
+
+/*
+ * Reserve one page of the pool's resident limit: atomic, so that racing
+ * faults can never take the pool beyond it. False when the limit is reached.
+ */
+static bool wp_pages_charge(struct wp_pool *pool)
+{
+	if (!pool->max_resident_pages) {
+		atomic64_inc(&pool->resident_pages);
+		return true;
+	}
+	return atomic64_add_unless(&pool->resident_pages, 1,
+				   pool->max_resident_pages);
+}
+
+static vm_fault_t wp_pages_insert(struct vm_area_struct *vma,
+				  unsigned long address, struct page *page)
+{
+	return vmf_insert_mixed(vma, address, page_to_pfn_t(page));
+}
+
+/*
  * Map a page that is already resident (kept by a reset, or allocated by a
  * racing fault) and the resident pages that follow it, up to the slot's
  * accessible size: a tenant re-touching kept pages pays one fault for a
- * run of them, not one each.
+ * run of them, not one each. A PTE already present is left as it is.
  */
 static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 					struct vm_area_struct *vma,
@@ -50,24 +92,22 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 	struct wp_slot *slot = &pool->slots[idx];
 	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
 	pgoff_t end = first + (READ_ONCE(slot->accessible) >> PAGE_SHIFT);
-	struct page *pages[WP_FAULT_AROUND];
-	unsigned long num = 1;
-	int err;
+	unsigned long num;
+	vm_fault_t ret;
 
-	pages[0] = page;
 	end = min3(end, pgoff + WP_FAULT_AROUND,
 		   pgoff + ((vma->vm_end - address) >> PAGE_SHIFT));
-	while (pgoff + num < end) {
+	ret = wp_pages_insert(vma, address, page);
+	for (num = 1; ret == VM_FAULT_NOPAGE && pgoff + num < end; num++) {
 		page = xa_load(&pool->pages, pgoff + num);
 		if (!page)
 			break;
-		pages[num++] = page;
+		if (wp_pages_insert(vma, address + (num << PAGE_SHIFT), page) !=
+		    VM_FAULT_NOPAGE)
+			break;	/* the faulting page is mapped: enough */
 	}
-
-	/* Stops at the first PTE present (-EBUSY): the rest is mapped. */
-	err = vm_insert_pages(vma, address, pages, &num);
-	if (err && err != -EBUSY)
-		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	if (ret != VM_FAULT_NOPAGE)
+		return ret;
 	atomic64_inc(&pool->faults);
 	atomic64_inc(&wp_global.faults);
 	return VM_FAULT_NOPAGE;
@@ -83,7 +123,8 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
  *
  * Context: mmap_lock held (fault); the slot's lock held for read.
  * Return: VM_FAULT_NOPAGE when the page is mapped (by us or by a racing
- * fault), VM_FAULT_OOM when memory (or the memory cgroup) is exhausted.
+ * fault), VM_FAULT_OOM when memory (or the memory cgroup) is exhausted,
+ * VM_FAULT_SIGBUS at the pool's resident limit.
  */
 vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 			  struct vm_area_struct *vma, unsigned long address,
@@ -91,7 +132,6 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 {
 	struct wp_slot *slot = &pool->slots[idx];
 	struct page *page, *old;
-	int err;
 
 	lockdep_assert_held_read(&slot->lock);
 
@@ -99,8 +139,7 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 	if (page)
 		return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
 
-	if (pool->max_resident_pages &&
-	    atomic64_read(&pool->resident_pages) >= pool->max_resident_pages) {
+	if (!wp_pages_charge(pool)) {
 		atomic64_inc(&wp_global.limit_hits);
 		pr_info_ratelimited("%s[%d]: SIGBUS: a pool reached the limit max_resident_bytes_per_pool=%llu (/sys/class/misc/wasmpool/max_resident_bytes_per_pool)\n",
 				    current->comm, task_pid_nr(current),
@@ -109,67 +148,119 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 	}
 	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
 	if (!page)
-		return VM_FAULT_OOM;
+		goto uncharge;
 	old = xa_cmpxchg(&pool->pages, pgoff, NULL, page, GFP_KERNEL_ACCOUNT);
 	if (xa_is_err(old)) {
 		put_page(page);
-		return VM_FAULT_OOM;
+		goto uncharge;
 	}
 	if (old) {
 		/* A fault on the same page of this slot won. */
 		put_page(page);
+		atomic64_dec(&pool->resident_pages);
 		return wp_pages_map_resident(pool, idx, vma, address, pgoff, old);
 	}
-	atomic_inc(&slot->resident);
-	atomic64_inc(&pool->resident_pages);
-	atomic64_inc(&wp_global.resident_pages);
+	wp_pages_account(pool, slot, 1);
 	atomic64_inc(&pool->pages_allocated);
+	/* On failure the page stays in the index, resident, for the retry. */
+	return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
 
-	err = vm_insert_page(vma, address, page);
-	if (err && err != -EBUSY)
-		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
-	atomic64_inc(&pool->faults);
-	atomic64_inc(&wp_global.faults);
-	return VM_FAULT_NOPAGE;
+uncharge:
+	atomic64_dec(&pool->resident_pages);
+	return VM_FAULT_OOM;
 }
 
 /* Pages released to the system at a time. */
 #define WP_RELEASE_BATCH	32
 
-/* Drop the index's pages of a slot from @first on; they must be unmapped. */
-static void wp_pages_free_from(struct wp_pool *pool, struct wp_slot *slot,
-			       pgoff_t first, pgoff_t last)
-{
-	XA_STATE(xas, &pool->pages, first);
+/* Collects pages taken out of the index, to free them in batches. */
+struct wp_release {
+	struct wp_pool *pool;
+	struct wp_slot *slot;
 	struct page *batch[WP_RELEASE_BATCH];
+	int n;
+	long freed;
+};
+
+static void wp_release_flush(struct wp_release *r)
+{
+	if (!r->n)
+		return;
+	release_pages(r->batch, r->n);
+	r->freed += r->n;
+	r->n = 0;
+}
+
+/* Take @page, just erased from the index, for freeing. */
+static bool wp_release_add(struct wp_release *r, struct page *page)
+{
+	r->batch[r->n++] = page;
+	return r->n == WP_RELEASE_BATCH;
+}
+
+static void wp_release_done(struct wp_release *r)
+{
+	wp_release_flush(r);
+	if (!r->freed)
+		return;
+	wp_pages_account(r->pool, r->slot, -r->freed);
+	atomic64_sub(r->freed, &r->pool->resident_pages);
+	atomic64_add(r->freed, &r->pool->pages_freed);
+	atomic64_add(r->freed, &wp_global.pages_freed);
+}
+
+/* Drop the index's pages of a slot in [first, last]; none may be mapped. */
+static void wp_pages_free_range(struct wp_pool *pool, struct wp_slot *slot,
+				pgoff_t first, pgoff_t last)
+{
+	struct wp_release r = { .pool = pool, .slot = slot };
+	XA_STATE(xas, &pool->pages, first);
 	struct page *page;
-	u64 freed = 0;
-	int n = 0;
 
 	xas_lock(&xas);
 	xas_for_each(&xas, page, last) {
 		xas_store(&xas, NULL);
-		batch[n++] = page;
-		if (n < WP_RELEASE_BATCH)
+		if (!wp_release_add(&r, page))
 			continue;
 		xas_pause(&xas);
 		xas_unlock(&xas);
-		release_pages(batch, n);
-		freed += n;
-		n = 0;
+		wp_release_flush(&r);
 		cond_resched();
 		xas_lock(&xas);
 	}
 	xas_unlock(&xas);
-	if (n)
-		release_pages(batch, n);
-	freed += n;
+	wp_release_done(&r);
+}
 
-	atomic_sub(freed, &slot->resident);
-	atomic64_sub(freed, &pool->resident_pages);
-	atomic64_sub(freed, &wp_global.resident_pages);
-	atomic64_add(freed, &pool->pages_freed);
-	atomic64_add(freed, &wp_global.pages_freed);
+/*
+ * Zero the kept pages of a slot in [first, last], all unmapped. A page
+ * that anything but the pool holds a reference to is not handed to the
+ * next tenant: it leaves the index (the holder's reference keeps it
+ * alive until it lets go) and the next touch gets a new page.
+ */
+static void wp_pages_clear_kept(struct wp_pool *pool, struct wp_slot *slot,
+				pgoff_t first, pgoff_t last)
+{
+	struct wp_release r = { .pool = pool, .slot = slot };
+	unsigned long index;
+	struct page *page;
+	u64 cleared = 0, replaced = 0;
+
+	xa_for_each_range(&pool->pages, index, page, first, last) {
+		if (page_ref_count(page) == 1) {
+			clear_highpage(page);
+			cleared++;
+		} else {
+			xa_erase(&pool->pages, index);
+			replaced++;
+			if (wp_release_add(&r, page))
+				wp_release_flush(&r);
+		}
+		cond_resched();
+	}
+	wp_release_done(&r);
+	atomic64_add(cleared, &pool->pages_cleared);
+	atomic64_add(replaced, &pool->pages_replaced);
 }
 
 /**
@@ -194,15 +285,16 @@ void wp_pages_reset(struct wp_pool *pool, u32 idx)
 	pgoff_t high = 0;
 	unsigned long index;
 	struct page *page;
-	u64 cleared = 0;
 
 	lockdep_assert_held_write(&slot->lock);
 	if (!atomic_read(&slot->resident))
 		return;
 
 	/* The highest resident page bounds the PTEs there can be. */
-	xa_for_each_range(&pool->pages, index, page, first, last)
+	xa_for_each_range(&pool->pages, index, page, first, last) {
 		high = index;
+		cond_resched();
+	}
 	/*
 	 * Unmap every page first, then zero what is kept: a thread of the old
 	 * tenant still touching the slot faults (and waits for our lock)
@@ -211,16 +303,10 @@ void wp_pages_reset(struct wp_pool *pool, u32 idx)
 	 */
 	unmap_mapping_range(pool->mapping, (loff_t)first << PAGE_SHIFT,
 			    (loff_t)(high + 1 - first) << PAGE_SHIFT, 1);
-	xa_for_each_range(&pool->pages, index, page, first, min(last, keep_end - 1)) {
-		if (index >= keep_end)
-			break;
-		clear_highpage(page);
-		cleared++;
-		cond_resched();
-	}
-	atomic64_add(cleared, &pool->pages_cleared);
+	if (keep_end > first)
+		wp_pages_clear_kept(pool, slot, first, min(last, keep_end - 1));
 	if (high >= keep_end)
-		wp_pages_free_from(pool, slot, keep_end, last);
+		wp_pages_free_range(pool, slot, keep_end, last);
 }
 
 /**
@@ -239,6 +325,6 @@ void wp_pages_release(struct wp_pool *pool, u32 idx)
 
 	lockdep_assert_held_write(&slot->lock);
 	if (atomic_read(&slot->resident))
-		wp_pages_free_from(pool, slot, first, first +
-				   (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1);
+		wp_pages_free_range(pool, slot, first, first +
+				    (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1);
 }

@@ -318,8 +318,15 @@ void wp_pool_destroy(struct wp_pool *pool)
 	wp_pool_free(pool);
 }
 
-/* Round a requested size up to pages; ERANGE above max memory. */
-static int wp_pool_size(struct wp_pool *pool, u64 *bytes)
+/**
+ * wp_pool_round_size() - check and round an accessible size
+ * @pool: the pool
+ * @bytes: in: a requested accessible size; out: rounded up to pages
+ *
+ * Context: any.
+ * Return: 0, or -ERANGE above the pool's max memory.
+ */
+int wp_pool_round_size(struct wp_pool *pool, u64 *bytes)
 {
 	if (*bytes > pool->layout.max_memory_bytes)
 		return -ERANGE;
@@ -341,7 +348,7 @@ static u32 wp_pool_pop(struct wp_pool *pool, u32 stripe, u64 accessible)
 		return WP_NO_SLOT;
 	st->free_head = pool->slots[idx].next_free;
 	st->free_count--;
-	WRITE_ONCE(pool->slots[idx].state, WP_SLOT_USED);
+	WRITE_ONCE(pool->slots[idx].state, WP_SLOT_RESERVED);
 	WRITE_ONCE(pool->slots[idx].accessible, accessible);
 	pool->slots_in_use++;
 	atomic64_inc(&wp_global.slots_in_use);
@@ -365,7 +372,7 @@ int wp_pool_slot_alloc(struct wp_pool *pool, u64 *accessible, u32 *stripe,
 	u32 n = pool->layout.num_stripes, i, idx = WP_NO_SLOT;
 	int ret;
 
-	ret = wp_pool_size(pool, accessible);
+	ret = wp_pool_round_size(pool, accessible);
 	if (ret)
 		return ret;
 	if (!any_stripe && *stripe >= n)
@@ -410,7 +417,7 @@ static int wp_pool_lock_used(struct wp_pool *pool, u32 idx)
 /* Round @accessible (grow, reset) and lock an allocated slot for it. */
 static int wp_pool_lock_resize(struct wp_pool *pool, u32 idx, u64 *accessible)
 {
-	int ret = wp_pool_size(pool, accessible);
+	int ret = wp_pool_round_size(pool, accessible);
 
 	return ret ?: wp_pool_lock_used(pool, idx);
 }
@@ -469,28 +476,15 @@ int wp_pool_slot_reset(struct wp_pool *pool, u32 idx, u64 *accessible)
 	return 0;
 }
 
-/**
- * wp_pool_slot_free() - reset a slot and return it to its free list
- * @pool: the pool
- * @idx: an allocated slot
- *
- * Context: process context.
- * Return: 0, -EINVAL (bad index) or -ENOENT (not allocated).
- */
-int wp_pool_slot_free(struct wp_pool *pool, u32 idx)
+/* Reset a locked slot to nothing and put it back on its free list. */
+static void wp_pool_put_slot(struct wp_pool *pool, u32 idx)
 {
+	struct wp_slot *slot = &pool->slots[idx];
 	struct wp_stripe *st;
-	struct wp_slot *slot;
-	int ret;
 
-	ret = wp_pool_lock_used(pool, idx);
-	if (ret)
-		return ret;
-	slot = &pool->slots[idx];
+	lockdep_assert_held_write(&slot->lock);
 	WRITE_ONCE(slot->accessible, 0);
 	wp_pages_reset(pool, idx);
-	atomic64_inc(&pool->resets);
-	atomic64_inc(&wp_global.resets);
 
 	spin_lock(&pool->lock);
 	st = &pool->stripes[idx % pool->layout.num_stripes];
@@ -501,9 +495,61 @@ int wp_pool_slot_free(struct wp_pool *pool, u32 idx)
 	pool->slots_in_use--;
 	atomic64_dec(&wp_global.slots_in_use);
 	spin_unlock(&pool->lock);
+}
 
-	up_write(&slot->lock);
+/**
+ * wp_pool_slot_free() - reset a slot and return it to its free list
+ * @pool: the pool
+ * @idx: an allocated slot
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL (bad index) or -ENOENT (not allocated).
+ */
+int wp_pool_slot_free(struct wp_pool *pool, u32 idx)
+{
+	int ret;
+
+	ret = wp_pool_lock_used(pool, idx);
+	if (ret)
+		return ret;
+	wp_pool_put_slot(pool, idx);
+	atomic64_inc(&pool->resets);
+	atomic64_inc(&wp_global.resets);
+	up_write(&pool->slots[idx].lock);
 	return 0;
+}
+
+/**
+ * wp_pool_slot_commit() - hand a slot just allocated to the caller
+ * @pool: the pool
+ * @idx: the slot wp_pool_slot_alloc() returned, told to the caller
+ *
+ * Until now commands on the slot fail with ENOENT, as on a free slot.
+ *
+ * Context: process context, the task that allocated the slot.
+ */
+void wp_pool_slot_commit(struct wp_pool *pool, u32 idx)
+{
+	/* Only this task moves the slot out of WP_SLOT_RESERVED. */
+	WRITE_ONCE(pool->slots[idx].state, WP_SLOT_USED);
+}
+
+/**
+ * wp_pool_slot_unalloc() - undo wp_pool_slot_alloc()
+ * @pool: the pool
+ * @idx: the slot it returned, not committed
+ *
+ * For an allocation the caller could not be told of: the slot goes back
+ * as if never taken (nothing is counted as a reset).
+ *
+ * Context: process context, the task that allocated the slot.
+ */
+void wp_pool_slot_unalloc(struct wp_pool *pool, u32 idx)
+{
+	down_write(&pool->slots[idx].lock);
+	if (!WARN_ON_ONCE(READ_ONCE(pool->slots[idx].state) != WP_SLOT_RESERVED))
+		wp_pool_put_slot(pool, idx);
+	up_write(&pool->slots[idx].lock);
 }
 
 /**
@@ -525,176 +571,8 @@ void wp_pool_stats(struct wp_pool *pool, struct wasmpool_stats *st)
 	st->guard_faults = atomic64_read(&pool->guard_faults);
 	st->resets = atomic64_read(&pool->resets);
 	st->pages_cleared = atomic64_read(&pool->pages_cleared);
+	st->pages_replaced = atomic64_read(&pool->pages_replaced);
 	st->pages_freed = atomic64_read(&pool->pages_freed);
 	st->metadata_bytes = pool->metadata_bytes;
 	st->address = READ_ONCE(pool->address);
-}
-
-/* The VMA at @addr is this pool's, at file offset @off. */
-static bool wp_pool_vma_is(struct wp_pool *pool, struct file *filp,
-			   unsigned long addr, u64 off)
-{
-	struct vm_area_struct *vma = vma_lookup(pool->mm, addr);
-
-	wp_mmap_assert_locked(pool->mm);
-	return vma && vma->vm_file == filp &&
-	       ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start) == off;
-}
-
-/*
- * The mapping at @base is the pool, keyed: a VMA per slot, exactly the
- * slot, with the slot's stripe's key, and the guard regions around them.
- */
-static bool wp_pool_keyed(struct wp_pool *pool, struct file *filp,
-			  unsigned long base)
-{
-	const struct wp_layout *l = &pool->layout;
-	unsigned long addr = base, end = base + l->total_bytes;
-	struct vm_area_struct *vma;
-	u64 off, idx, rem;
-
-	wp_mmap_assert_locked(pool->mm);
-	while (addr < end) {
-		vma = vma_lookup(pool->mm, addr);
-		if (!vma || !wp_pool_vma_is(pool, filp, addr, addr - base) ||
-		    vma->vm_start != addr || vma->vm_end > end)
-			return false;
-		off = addr - base;
-		if (off >= l->pre_slab_guard_bytes) {
-			idx = div64_u64_rem(off - l->pre_slab_guard_bytes,
-					    l->slot_bytes, &rem);
-			if (idx < l->num_slots &&
-			    (rem || vma->vm_end - addr != l->slot_bytes ||
-			     wp_vma_pkey(vma) != pool->pkeys[idx % l->num_stripes]))
-				return false;
-		}
-		addr = vma->vm_end;
-	}
-	return true;
-}
-
-/* Unmap what of [base, base + total) is this pool's, nothing else. */
-static void wp_pool_unmap_own(struct wp_pool *pool, struct file *filp,
-			      unsigned long base)
-{
-	unsigned long addr = base, end = base + pool->layout.total_bytes;
-	unsigned long start, stop;
-	struct vm_area_struct *vma;
-
-	while (addr < end) {
-		mmap_read_lock(pool->mm);
-		vma = find_vma(pool->mm, addr);
-		if (!vma || vma->vm_start >= end) {
-			mmap_read_unlock(pool->mm);
-			return;
-		}
-		start = max(vma->vm_start, addr);
-		stop = min(vma->vm_end, end);
-		if (!wp_pool_vma_is(pool, filp, start, start - base)) {
-			mmap_read_unlock(pool->mm);
-			addr = stop;
-			continue;
-		}
-		/* Runs of the pool's VMAs go in one call. */
-		for (vma = find_vma(pool->mm, stop);
-		     vma && vma->vm_file == filp && vma->vm_start == stop && vma->vm_end <= end;
-		     vma = find_vma(pool->mm, stop))
-			stop = vma->vm_end;
-		mmap_read_unlock(pool->mm);
-		if (vm_munmap(start, stop - start))
-			return;		/* a fatal signal: the exit cleans up */
-		addr = stop;
-	}
-}
-
-/**
- * wp_pool_apply_keys() - give every slot a VMA with its stripe's key
- * @pool: the pool, mapped
- * @filp: the pool's file
- * @vmas: out: the VMAs of the pool afterwards
- *
- * Maps each slot anew over the pool's mapping (MAP_FIXED, same file and
- * offset), so that ->mmap() sets the slot's key on a VMA of its own.
- * vm_mmap() takes mmap_lock itself: no lock of ours is held across it but
- * @pool->apply_lock, which no fault or ->mmap() takes. Before each slot the
- * range is checked to still be the pool's, and at the end the whole mapping
- * is checked to be keyed as it should.
- *
- * Context: process context, the pool's owner.
- * Return: 0, -EINVAL (not mapped), -EALREADY, -EBUSY (the mapping changed
- * under us), -ENOMEM (vm.max_map_count reached), -EINTR, or another error
- * of vm_mmap(); on the last three, the pool's mappings are unmapped.
- */
-int wp_pool_apply_keys(struct wp_pool *pool, struct file *filp, u64 *vmas)
-{
-	const struct wp_layout *l = &pool->layout;
-	struct mm_struct *mm = pool->mm;
-	unsigned long base, addr;
-	long ret = 0;
-	bool ours;
-	u32 i;
-
-	if (!wp_pool_striped(pool)) {
-		*vmas = atomic_read(&pool->map_count);
-		return 0;
-	}
-
-	mutex_lock(&pool->apply_lock);
-	mmap_read_lock(mm);
-	base = pool->address;
-	if (!base)
-		ret = -EINVAL;
-	else if (pool->keys_applied)
-		ret = -EALREADY;
-	else if (atomic_read(&pool->map_count) != 1 ||
-		 !wp_pool_vma_is(pool, filp, base, 0) ||
-		 vma_lookup(mm, base)->vm_end - base != l->total_bytes)
-		ret = -EBUSY;
-	mmap_read_unlock(mm);
-	if (ret)
-		goto unlock;
-
-	WRITE_ONCE(pool->applying, current);
-	for (i = 0; i < l->num_slots; i++) {
-		u64 off = wp_slot_offset(pool, i);
-
-		mmap_read_lock(mm);
-		ours = wp_pool_vma_is(pool, filp, base + off, off);
-		mmap_read_unlock(mm);
-		if (!ours) {
-			ret = -EBUSY;
-			break;
-		}
-		addr = vm_mmap(filp, base + off, l->slot_bytes,
-			       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, off);
-		if (IS_ERR_VALUE(addr)) {
-			ret = (long)addr;
-			break;
-		}
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		cond_resched();
-	}
-	WRITE_ONCE(pool->applying, NULL);
-
-	if (!ret) {
-		mmap_write_lock(mm);
-		if (READ_ONCE(pool->address) == base && wp_pool_keyed(pool, filp, base))
-			WRITE_ONCE(pool->keys_applied, true);
-		else
-			ret = -EBUSY;
-		*vmas = atomic_read(&pool->map_count);
-		mmap_write_unlock(mm);
-		if (!ret)
-			goto unlock;
-	}
-	if (ret == -ENOMEM)
-		pr_info_ratelimited("%s[%d]: a striped pool of %llu slots needs a mapping per slot: vm.max_map_count is too low; the pool was unmapped\n",
-				    current->comm, task_pid_nr(current), l->num_slots);
-	wp_pool_unmap_own(pool, filp, base);
-unlock:
-	mutex_unlock(&pool->apply_lock);
-	return ret;
 }

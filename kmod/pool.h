@@ -31,8 +31,14 @@
 struct wasmpool_configure;
 struct wasmpool_stats;
 
+/*
+ * WP_SLOT_RESERVED: taken by an allocation whose caller has not been told
+ * yet (wp_pool_slot_commit() or wp_pool_slot_unalloc() follows); commands
+ * treat it as free.
+ */
 enum wp_slot_state {
 	WP_SLOT_FREE,
+	WP_SLOT_RESERVED,
 	WP_SLOT_USED,
 };
 
@@ -45,7 +51,8 @@ enum wp_slot_state {
  *	slot is taken (nothing maps a free slot); read with READ_ONCE()
  * @resident: pages of this slot in wp_pool.pages (faults add to it in
  *	parallel, under @lock held for read)
- * @state: &enum wp_slot_state; written under wp_pool.lock
+ * @state: &enum wp_slot_state; written under wp_pool.lock, but for
+ *	RESERVED -> USED, which the allocating task alone does
  * @next_free: the next slot on the stripe's free list; under wp_pool.lock
  */
 struct wp_slot {
@@ -91,18 +98,21 @@ struct wp_stripe {
  *	(immutable); allocated in @mm
  * @apply_lock: serializes WASMPOOL_IOC_APPLY_KEYS
  * @applying: the task inside WASMPOOL_IOC_APPLY_KEYS, whose ->mmap() calls
- *	map single slots; under @apply_lock
+ *	map single slots; written under @apply_lock, read with READ_ONCE()
+ * @apply_base: where the pool was mapped when WASMPOOL_IOC_APPLY_KEYS
+ *	started: its slot mappings go there or nowhere; under @apply_lock
  * @keys_applied: every slot has its own VMA with its stripe's key; written
  *	under the owner's mmap_lock, read with READ_ONCE()
  * @max_resident_pages: the admin limit on resident pages when the pool was
  *	configured, 0 for none (immutable)
  * @metadata_bytes: kernel memory of the bookkeeping (immutable)
- * @resident_pages: pages in @pages
+ * @resident_pages: pages in @pages, and pages faults are allocating
  * @faults: faults served
  * @pages_allocated: pages allocated by faults
  * @guard_faults: faults refused
  * @resets: resets and frees
  * @pages_cleared: kept pages zeroed in place
+ * @pages_replaced: kept pages a reset found referenced elsewhere, dropped
  * @pages_freed: pages returned to the system
  */
 struct wp_pool {
@@ -124,6 +134,7 @@ struct wp_pool {
 	u8 pkeys[WASMPOOL_MAX_STRIPES];
 	struct mutex apply_lock;	/* see above */
 	struct task_struct *applying;
+	unsigned long apply_base;
 	bool keys_applied;
 
 	u64 max_resident_pages;
@@ -135,6 +146,7 @@ struct wp_pool {
 	atomic64_t guard_faults;
 	atomic64_t resets;
 	atomic64_t pages_cleared;
+	atomic64_t pages_replaced;
 	atomic64_t pages_freed;
 };
 
@@ -142,14 +154,19 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 		   struct address_space *mapping, struct wp_pool **out);
 void wp_pool_destroy(struct wp_pool *pool);
 
+int wp_pool_round_size(struct wp_pool *pool, u64 *bytes);
 int wp_pool_slot_alloc(struct wp_pool *pool, u64 *accessible, u32 *stripe,
 		       bool any_stripe, u32 *slot);
 int wp_pool_slot_grow(struct wp_pool *pool, u32 slot, u64 *accessible);
 int wp_pool_slot_reset(struct wp_pool *pool, u32 slot, u64 *accessible);
 int wp_pool_slot_free(struct wp_pool *pool, u32 slot);
+void wp_pool_slot_commit(struct wp_pool *pool, u32 slot);
+void wp_pool_slot_unalloc(struct wp_pool *pool, u32 slot);
 void wp_pool_stats(struct wp_pool *pool, struct wasmpool_stats *st);
 void wp_pool_unmapped(struct wp_pool *pool);
 int wp_pool_apply_keys(struct wp_pool *pool, struct file *filp, u64 *vmas);
+bool wp_pool_maps_range(struct wp_pool *pool, struct file *file,
+			unsigned long base, unsigned long addr, unsigned long len);
 
 /* The pool has protection-key stripes. */
 static inline bool wp_pool_striped(const struct wp_pool *pool)

@@ -11,6 +11,7 @@
  * Copyright (C) 2026 The wasmpool developers
  */
 #include <linux/device.h>
+#include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/string.h>
@@ -25,6 +26,22 @@ struct wp_limits wp_limits = {
 	.max_slots_per_pool = WASMPOOL_MAX_SLOTS,
 	.default_pkey_mode = WASMPOOL_PKEYS_AUTO,
 };
+
+/**
+ * wp_limits_init() - set the defaults that depend on the machine
+ *
+ * max_resident_bytes_per_pool starts at half of RAM: one pool alone cannot
+ * take the machine, and a runtime that needs more is one sysfs write away.
+ * A pool's pages count in its owner's RSS and memory cgroup whatever the
+ * limit, so the OOM killer and memory.max see them either way.
+ *
+ * Context: module init.
+ */
+void wp_limits_init(void)
+{
+	wp_limits.max_resident_bytes_per_pool =
+		((u64)totalram_pages() << PAGE_SHIFT) / 2;
+}
 
 #define WP_STAT_ATTR(_name, _expr)					\
 static ssize_t _name##_show(struct device *dev,				\
@@ -74,7 +91,9 @@ static ssize_t wp_limit_store(struct device *dev, struct device_attribute *attr,
 	struct wp_limit_attr *la = container_of(attr, struct wp_limit_attr, attr);
 	u64 v;
 
-	if (kstrtou64(buf, 10, &v) || v < la->min || v > la->max)
+	/* kstrtou64() takes a leading '+': the ABI says digits only. */
+	if (!isdigit(buf[0]) || kstrtou64(buf, 10, &v) || v < la->min ||
+	    v > la->max)
 		return -EINVAL;
 	WRITE_ONCE(*la->value, v);
 	return count;

@@ -44,7 +44,7 @@ struct wp_global_stats {
  * @max_slots_per_pool: slots of one pool (1 to WASMPOOL_MAX_SLOTS)
  * @max_reserved_bytes_per_pool: total_bytes of one pool's layout
  * @max_resident_bytes_per_pool: memory backing one pool; a fault beyond it
- *	gets SIGBUS
+ *	gets SIGBUS; half of RAM at module load
  * @default_keep_resident_bytes: keep_resident of a pool configured with
  *	WASMPOOL_CONFIGURE_DEFAULT_KEEP_RESIDENT
  * @default_pkey_mode: pkey_mode of a pool configured with
@@ -62,5 +62,7 @@ struct wp_limits {
 extern struct wp_global_stats wp_global;
 extern struct wp_limits wp_limits;
 extern const struct attribute_group *wp_attr_groups[];
+
+void wp_limits_init(void);
 
 #endif /* _WASMPOOL_SYSFS_H */

@@ -48,6 +48,12 @@
  *   module knows (see &struct wasmpool_info.ioctl_mask).
  * - EFAULT: the argument pointer (or a pointer inside it) is not readable or
  *   writable.
+ *
+ * An error means the command had no effect (and an output field may hold
+ * only what the command knew before it acted, such as a rounded size): a
+ * command whose outputs are known only after it acted undoes what it did
+ * when it cannot write them back. WASMPOOL_IOC_SLOT_FREE has no output and
+ * never writes to its argument.
  * - EINVAL: malformed request: ``size`` too small for the first version of
  *   the structure, or a field out of its documented range.
  * - E2BIG: ``size`` is larger than the kernel's structure and a byte of the
@@ -242,7 +248,8 @@ struct wasmpool_layout_cmd {
  *    accesses below it are served with zeroed pages on first touch (charged
  *    to the memory cgroup of the faulting task), accesses above it fault. A
  *    touch that would take the pool beyond the admin limit
- *    max_resident_bytes_per_pool (as it was at configure) gets SIGBUS.
+ *    max_resident_bytes_per_pool (as it was at configure; half of RAM by
+ *    default) gets SIGBUS.
  *    WASMPOOL_IOC_SLOT_GROW raises the size without touching the mapping;
  *    WASMPOOL_IOC_SLOT_RESET zeroes the slot for a new tenant;
  *    WASMPOOL_IOC_SLOT_FREE resets it and returns it to the pool.
@@ -252,10 +259,20 @@ struct wasmpool_layout_cmd {
  * mmap() fails with EBADFD on an unconfigured file, EPERM from another
  * process or with PROT_EXEC, EINVAL for MAP_PRIVATE, a missing PROT_READ or
  * PROT_WRITE, another offset or length, EBUSY while mapped, and EACCES (from
- * the VFS) for a file opened read-only. The mapping is VM_IO: the kernel's
- * own copies (read(), write()) work, but nothing can pin its pages
- * (O_DIRECT, registered I/O buffers, process_vm_readv(), debuggers through
- * /proc/PID/mem), so no I/O outlives a reset.
+ * the VFS) for a file opened read-only.
+ *
+ * Nothing can pin pool memory: its pages are mapped with special
+ * page-table entries, which every get_user_pages() path refuses (the fast
+ * path by the entry, the slow path also by the mapping's VM_IO), on every
+ * kernel and whatever its configuration. So vmsplice(), O_DIRECT,
+ * MSG_ZEROCOPY, io_uring (registered buffers or O_DIRECT), RDMA,
+ * process_vm_readv() and /proc/PID/mem all fail on pool memory (EFAULT or
+ * EIO) instead of holding a page that a reset hands to the next tenant; the
+ * kernel's own copies (read(), write(), send() without MSG_ZEROCOPY) work.
+ * Shared (non-private) futexes on pool memory fail with EFAULT; private
+ * futexes work. A process with the READ_IMPLIES_EXEC personality cannot map
+ * a pool (its PROT_READ implies PROT_EXEC: EPERM).
+ *
  * It cannot be split (partial munmap(), mprotect() of part of it), moved or
  * resized (mremap()), and its protection cannot change (mprotect() fails
  * with EACCES). fork() children get no copy of it (VM_DONTCOPY, which
@@ -271,11 +288,24 @@ struct wasmpool_layout_cmd {
  * own slot sees either the old contents, zeroes, or faults; it never sees
  * another tenant's data and never reaches freed memory.
  *
+ * Memory: every page resident in a pool, mapped or kept by a reset, counts
+ * in its owner process's RSS (as RssShmem in /proc/PID/status, hence in
+ * VmRSS and in the OOM killer's choice) and is charged to the memory cgroup
+ * of the task whose touch allocated it (as kernel memory: a module cannot
+ * charge user memory), until it is freed.
+ *
  * keep_resident: a reset unmaps the whole slot, keeps the pages already
  * present in the first keep_resident_bytes of it, zeroed in place (the next
  * touch maps a run of them with one fault), and frees every other page of
  * the slot. The work of a reset is proportional to the pages present, never
- * to the size of the slot.
+ * to the size of the slot. A kept page that anything else still holds a
+ * reference to is never handed to the next tenant: the reset drops it
+ * (counted in &struct wasmpool_stats.pages_replaced) and the next touch
+ * gets a new page.
+ *
+ * A touch of a slot while a command runs on it (a reset, a free) waits for
+ * the command without holding the process's mmap_lock, so other threads'
+ * faults and mmap() calls go on meanwhile.
  */
 
 /**
@@ -489,6 +519,9 @@ struct wasmpool_slot_free {
  * @metadata_bytes: out: kernel memory the pool's bookkeeping takes, apart
  *	from the page index (which grows with resident pages)
  * @address: out: where the pool is mapped, 0 when it is not
+ * @pages_replaced: out: kept pages a reset found referenced by something
+ *	else and dropped instead of handing them to the next tenant (added in
+ *	wasmpool 0.2; 0 from older modules)
  *
  * Return: 0, or -1 with errno: EBADFD, EPERM as in the errno contract.
  */
@@ -506,6 +539,7 @@ struct wasmpool_stats {
 	__aligned_u64 pages_freed;
 	__aligned_u64 metadata_bytes;
 	__aligned_u64 address;
+	__aligned_u64 pages_replaced;
 };
 
 /**
@@ -519,9 +553,15 @@ struct wasmpool_stats {
  * and after the slab keep key 0). Until then, slots of a striped pool cannot
  * be allocated. For a pool without stripes it changes nothing and succeeds,
  * so a runtime may always call it. The slots' mappings count against
- * vm.max_map_count; when it is reached, the pool is unmapped (its pages
- * freed), the call fails with ENOMEM and the kernel log names the sysctl:
- * raise it and map the pool again.
+ * vm.max_map_count; when it is reached, the call fails with ENOMEM and the
+ * kernel log names the sysctl.
+ *
+ * The call only ever maps over the pool as it was mapped when the call
+ * started: if another thread unmaps the pool meanwhile (and maps something
+ * else there), the call fails with EBUSY and leaves that mapping alone. On
+ * any failure the pool's mapping is left as it is, partly keyed; calling
+ * again (after raising vm.max_map_count, say) resumes with the slots not
+ * keyed yet, and munmap() of the whole pool drops it.
  *
  * When the last mapping of the pool goes away, so do the keyed VMAs: a new
  * mapping needs this call again before slots can be allocated.
@@ -530,11 +570,14 @@ struct wasmpool_stats {
  * munmap() of exactly one slot's range removes that slot from the mapping
  * (its accesses then fault) - there is no way for the module to refuse it.
  *
+ * @vmas is written after the keys are applied; should another thread make
+ * the argument unwritable during the call, the call still succeeds (it
+ * cannot be undone) and @vmas keeps its old value.
+ *
  * Return: 0, or -1 with errno: EINVAL when the pool is not mapped; EALREADY
- * when the keys are applied already; EBUSY when the pool's mapping was
- * changed under the call; ENOMEM as above; EINTR when a fatal signal came
- * (the pool is unmapped, as for any other error of mapping a slot);
- * EBADFD, EPERM as in the errno contract.
+ * when the keys are applied already; EBUSY when the pool's mapping is not
+ * the whole pool or was changed under the call; ENOMEM as above; EINTR when
+ * a fatal signal came; EBADFD, EPERM as in the errno contract.
  */
 struct wasmpool_apply_keys {
 	__u32 size;
