@@ -117,7 +117,7 @@ int wasmpool_create(struct wasmpool *pool, struct wasmpool_configure *cfg)
 		if (ret) {
 			struct wasmpool_stats st = { .size = sizeof(st) };
 
-			/* Unmap only if the kernel has not (it has on ENOMEM). */
+			/* A failed call leaves the mapping: drop it if it is ours. */
 			if (!wp_ioctl(fd, WASMPOOL_IOC_STATS, &st) &&
 			    st.address == (uintptr_t)base)
 				munmap(base, cfg->layout.total_bytes);
