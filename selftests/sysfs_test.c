@@ -2,9 +2,10 @@
 /*
  * sysfs_test: the admin attributes of /sys/class/misc/wasmpool - every
  * attribute reads as one number, limits take good values and refuse bad
- * ones unchanged, each limit is enforced with EDQUOT (or SIGBUS for the
- * resident limit) and a kernel message naming it, changing a limit never
- * breaks an existing pool, and the statistics move.
+ * ones (text, a sign, a leading space) unchanged, each limit is enforced
+ * with EDQUOT (or SIGBUS for the resident limit) and a kernel message
+ * naming it, changing a limit never breaks an existing pool, and the
+ * statistics move.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -184,6 +185,27 @@ TEST_F(sysfs, bad_values_einval_and_unchanged)
 	EXPECT_EQ(-EINVAL, attr_set("max_slots_per_pool", 0));
 	EXPECT_EQ(-EINVAL, attr_set("max_slots_per_pool", WASMPOOL_MAX_SLOTS + 1ULL));
 	EXPECT_EQ(42, wp_sysfs_read("max_slots_per_pool"));
+}
+
+/*
+ * A limit is a plain decimal number: a sign or a leading space is not one,
+ * even where the number after it would be in range (kstrtou64() alone
+ * takes a '+').
+ */
+TEST_F(sysfs, sign_or_leading_space_einval_and_unchanged)
+{
+	static const char *const bad[] = { "+1", "+1\n", "-1", " 1", " 1\n" };
+	unsigned int i, j;
+
+	for (i = 0; i < NLIMITS; i++) {
+		for (j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+			ASSERT_EQ(0, attr_set(limits[i], 42));
+			EXPECT_EQ(-EINVAL, attr_write(limits[i], bad[j]))
+				TH_LOG("%s <- '%s'", limits[i], bad[j]);
+			EXPECT_EQ(42, wp_sysfs_read(limits[i]))
+				TH_LOG("%s after '%s'", limits[i], bad[j]);
+		}
+	}
 }
 
 TEST_F(sysfs, default_pkey_mode_names)
