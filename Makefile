@@ -6,7 +6,7 @@
 #   make modules KDIR=…   the module against any kernel build tree
 #   make check            everything, proven in QEMU on Debian's 6.1 and 6.12
 #   make check-debug      the selftests on KASAN/lockdep/kmemleak kernels with
-#                         fault injection (builds them once: ~35 min; not CI)
+#                         fault injection (builds them once: ~50 min; not CI)
 #   make demo             boot a VM with the module loaded and show it working
 #   make bench            the device against the userspace strategy, in a VM
 #   make install          library, CLI, headers, man pages, udev rule, module

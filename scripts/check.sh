@@ -19,7 +19,7 @@
 #
 # Environment: WASMPOOL_KERNELS="rel ..." overrides the kernels;
 # WASMPOOL_VM_ACCEL=kvm|tcg skips the KVM probe; WASMPOOL_DEBUG_SERIES
-# (default "6.1 6.12") and WASMPOOL_DEBUG_CPUS (default "max qemu64") the
+# (default "6.1 6.12 6.12-nosecretmem") and WASMPOOL_DEBUG_CPUS (default "max qemu64") the
 # debug runs.
 set -uo pipefail
 
@@ -52,7 +52,7 @@ declare -A kdirs images
 if [ $mode = debug ]; then
 	# The debug kernels: built on first use (about 17 min each), cached.
 	kernels=()
-	for series in ${WASMPOOL_DEBUG_SERIES:-6.1 6.12}; do
+	for series in ${WASMPOOL_DEBUG_SERIES:-6.1 6.12 6.12-nosecretmem}; do
 		echo "== debug kernel $series"
 		if ! d=$("$top/scripts/debug-kernel.sh" "$series"); then
 			not_ok "debug kernel $series: built"
