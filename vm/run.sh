@@ -121,6 +121,18 @@ esac
 mkdir -p "$out"
 mkinitramfs "$out" "$top/vm/init"
 cp "$ko" "$out/root/wasmpool.ko"
+# The loop driver: the VM has no disk, and pin_test needs a block device for
+# its O_DIRECT and io_uring I/O. Decompressed here, because busybox insmod
+# may not read a compressed module; absent (a kernel of --kernel without
+# /lib/modules), those tests skip.
+loop_ko=/lib/modules/$rel/kernel/drivers/block/loop.ko
+if [ -r "$loop_ko" ]; then
+	cp "$loop_ko" "$out/root/loop.ko"
+elif [ -r "$loop_ko.xz" ]; then
+	xz -dc "$loop_ko.xz" > "$out/root/loop.ko"
+elif [ -r "$loop_ko.zst" ]; then
+	zstd -qdc "$loop_ko.zst" > "$out/root/loop.ko"
+fi
 list=
 for t in "$top"/build/selftests/*; do
 	[ -x "$t" ] && [ -f "$t" ] || continue
