@@ -222,39 +222,6 @@ TEST(killed_mid_use_leaves_nothing)
 	}
 }
 
-/*
- * Make cgroup @cg with the memory controller: 0, or a reason to skip
- * (a string) when there is no writable cgroup v2 hierarchy.
- */
-static const char *memory_cgroup(const char *cg)
-{
-	int fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY);
-	int ok = fd >= 0 && write(fd, "+memory", 7) == 7;
-
-	if (fd >= 0)
-		close(fd);
-	if (!ok)
-		return "no writable cgroup v2 memory controller at /sys/fs/cgroup";
-	if (mkdir(cg, 0755) && errno != EEXIST)
-		return "cannot create a cgroup";
-	return NULL;
-}
-
-/* Write @value to @cg/@file: 0 or -1. */
-static int cgroup_write(const char *cg, const char *file, const char *value)
-{
-	char path[256];
-	int fd, ok;
-
-	snprintf(path, sizeof(path), "%s/%s", cg, file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ok = write(fd, value, strlen(value)) == (ssize_t)strlen(value);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
 /* Pages go to the memory cgroup of the task that touches them. */
 TEST(pages_charged_to_faulting_cgroup)
 {
@@ -266,7 +233,7 @@ TEST(pages_charged_to_faulting_cgroup)
 
 	if (access(WP_TEST_DEVICE, F_OK) && !getenv("WASMPOOL_REQUIRE_DEVICE"))
 		SKIP(return, "no %s", WP_TEST_DEVICE);
-	why = memory_cgroup(cg);
+	why = wp_test_memory_cgroup(cg);
 	if (why)
 		SKIP(return, "%s", why);
 
@@ -280,7 +247,7 @@ TEST(pages_charged_to_faulting_cgroup)
 		char *base;
 		int pool;
 
-		if (cgroup_write(cg, "cgroup.procs", "0"))
+		if (wp_test_cgroup_write(cg, "cgroup.procs", "0"))
 			_exit(1);
 		snprintf(path, sizeof(path), "%s/memory.current", cg);
 #define CURRENT(i) do {							\
@@ -332,11 +299,11 @@ TEST(memory_max_too_small_oom_kills_cleanly)
 
 	if (pools0 < 0)
 		SKIP(return, "no wasmpool sysfs statistics (module not loaded?)");
-	why = memory_cgroup(cg);
+	why = wp_test_memory_cgroup(cg);
 	if (why)
 		SKIP(return, "%s", why);
-	ASSERT_EQ(0, cgroup_write(cg, "memory.max", "4194304"));	/* 4 MiB */
-	cgroup_write(cg, "memory.swap.max", "0");	/* absent without swap */
+	ASSERT_EQ(0, wp_test_cgroup_write(cg, "memory.max", "4194304"));	/* 4 MiB */
+	wp_test_cgroup_write(cg, "memory.swap.max", "0");	/* absent without swap */
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -346,7 +313,7 @@ TEST(memory_max_too_small_oom_kills_cleanly)
 		char *base;
 		int pool;
 
-		if (cgroup_write(cg, "cgroup.procs", "0"))
+		if (wp_test_cgroup_write(cg, "cgroup.procs", "0"))
 			_exit(1);
 		if (make_pool(&pool, &base, &l))
 			_exit(2);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/wasmpool.h>
@@ -213,6 +214,39 @@ static inline long long wp_sysfs_wait(const char *name, long long want)
 		v = wp_sysfs_read(name);
 	}
 	return v;
+}
+
+/*
+ * Make cgroup @cg with the memory controller: NULL, or a reason to skip
+ * (a string) when there is no writable cgroup v2 hierarchy with it.
+ */
+static inline const char *wp_test_memory_cgroup(const char *cg)
+{
+	int fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
+	int ok = fd >= 0 && write(fd, "+memory", 7) == 7;
+
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		return "no writable cgroup v2 memory controller at /sys/fs/cgroup";
+	if (mkdir(cg, 0755) && errno != EEXIST)
+		return "cannot create a cgroup";
+	return NULL;
+}
+
+/* Write @value to @cg/@file: 0 or -1. */
+static inline int wp_test_cgroup_write(const char *cg, const char *file, const char *value)
+{
+	char path[256];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, value, strlen(value)) == (ssize_t)strlen(value);
+	close(fd);
+	return ok ? 0 : -1;
 }
 
 /*
