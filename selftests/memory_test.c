@@ -3,7 +3,8 @@
  * memory_test: pool memory is visible where the kernel looks for memory -
  * every page resident in a pool (mapped, or kept by a reset) counts in its
  * owner's RSS (RssShmem, so VmRSS) from its allocation until it is freed,
- * an exit leaves no page and no RSS counter behind, the OOM killer of a
+ * a reset or an unmap frees exactly what it should, an exit leaves no page
+ * and no RSS counter behind, the OOM killer of a
  * memory cgroup picks the pool's owner rather than a bystander, and the
  * per-pool resident limit holds with threads faulting at once.
  *
@@ -256,6 +257,8 @@ TEST_F(mem, rss_counts_kept_pages_after_reset)
 	pool_unmap(&p);
 	s[3] = rss_shmem();
 	v[3] = vm_rss();
+	ASSERT_EQ(0, wp_stats(p.fd, &st));
+	EXPECT_EQ(0, st.resident_bytes);	/* the unmap freed every page */
 	TH_LOG("RssShmem KiB: %lld before, %lld touched, %lld reset, %lld freed, %lld unmapped",
 	       s0 / 1024, s[0] / 1024, s[1] / 1024, s[2] / 1024, s[3] / 1024);
 	TH_LOG("VmRSS KiB: %lld before, %lld touched, %lld reset, %lld freed, %lld unmapped",
@@ -299,6 +302,47 @@ TEST_F(mem, rss_drops_for_freed_pages)
 	EXPECT_LE(TOUCH - keep - fuzz - SLACK, s1 - s2);
 	EXPECT_LE(s0 + keep - fuzz, s2);
 	pool_end(&p);
+}
+
+/*
+ * A reset frees every page beyond keep_resident, whatever the keep: the
+ * pool's count is exact, and the next tenant reads zeroes only, never a
+ * page of the last one that was left behind. 512 pages, so that a walk of
+ * the page index that drops its lock every few pages crosses several of
+ * the index's nodes (64 entries each) as it empties them.
+ */
+TEST_F(mem, reset_frees_every_page_beyond_keep)
+{
+	static const long long keeps[] = { 0, 64 * 1024, 256 * 1024, 1 * MiB };
+	const long long touch = 2 * MiB;
+	struct wasmpool_slot_alloc a;
+	struct wasmpool_stats st;
+	struct pool p;
+
+	for (unsigned int k = 0; k < sizeof(keeps) / sizeof(keeps[0]); k++) {
+		long long nonzero = 0;
+		char *s;
+
+		ASSERT_EQ(0, pool_make(&p, touch, 2, keeps[k]));
+		ASSERT_EQ(0, wp_alloc(p.fd, touch, &a));
+		s = p.base + a.offset;
+		memset(s, 0xab, touch);
+		ASSERT_EQ(0, wp_reset(p.fd, a.slot, touch));
+		ASSERT_EQ(0, wp_stats(p.fd, &st));
+		EXPECT_EQ(keeps[k], st.resident_bytes)
+			TH_LOG("keep %lld KiB: %llu pages resident after the reset",
+			       keeps[k] / 1024, (unsigned long long)(st.resident_bytes / PAGE));
+		for (long long i = 0; i < touch; i += sizeof(long long))
+			nonzero += *(const long long *)(s + i) != 0;
+		EXPECT_EQ(0, nonzero)
+			TH_LOG("keep %lld KiB: the next tenant reads %lld non-zero words",
+			       keeps[k] / 1024, nonzero);
+		pool_unmap(&p);
+		ASSERT_EQ(0, wp_stats(p.fd, &st));
+		EXPECT_EQ(0, st.resident_bytes) TH_LOG("keep %lld KiB: left after the unmap",
+						       keeps[k] / 1024);
+		pool_end(&p);
+	}
 }
 
 /* Write a unique marker line to the kernel log: 0 or -errno. */
