@@ -209,26 +209,27 @@ static void wp_release_done(struct wp_release *r)
 	atomic64_add(r->freed, &wp_global.pages_freed);
 }
 
-/* Drop the index's pages of a slot in [first, last]; none may be mapped. */
+/*
+ * Drop the index's pages of a slot in [first, last]; none may be mapped.
+ * One lookup per page, not an xas walk with xas_pause() between batches:
+ * after a store that empties a node, 6.1's and 6.12's xas_pause() skip
+ * the rest of that node's range (fixed upstream in 2024 by "Xarray: move
+ * forward index correctly in xas_pause()"), and pages were left behind.
+ */
 static void wp_pages_free_range(struct wp_pool *pool, struct wp_slot *slot,
 				pgoff_t first, pgoff_t last)
 {
 	struct wp_release r = { .pool = pool, .slot = slot };
-	XA_STATE(xas, &pool->pages, first);
+	unsigned long index;
 	struct page *page;
 
-	xas_lock(&xas);
-	xas_for_each(&xas, page, last) {
-		xas_store(&xas, NULL);
+	xa_for_each_range(&pool->pages, index, page, first, last) {
+		xa_erase(&pool->pages, index);
 		if (!wp_release_add(&r, page))
 			continue;
-		xas_pause(&xas);
-		xas_unlock(&xas);
 		wp_release_flush(&r);
 		cond_resched();
-		xas_lock(&xas);
 	}
-	xas_unlock(&xas);
 	wp_release_done(&r);
 }
 
