@@ -155,7 +155,12 @@ echo "=== $rel (cpu $cpu, $accel, $smp vCPUs) ==="
 # own early boot, before the module exists (seen, rarely, under TCG): that
 # boot is retried, at most twice, and the retry is reported.
 boot_timeout=${WASMPOOL_VM_BOOT_TIMEOUT:-120}
+# A soft lockup panics (the VM then ends at once, not at the boot's time
+# limit) after a backtrace of every CPU, and the panic replays the whole
+# kernel log on the console (panic_print=32): the stacks the console's
+# log level hid during the run are there to read.
 cmdline="console=ttyS0 panic=-1 log_buf_len=4M wasmpool.run=$run"
+cmdline+=" sysctl.kernel.softlockup_all_cpu_backtrace=1 softlockup_panic=1 panic_print=32"
 cmdline+=" wasmpool.fuzz=${WASMPOOL_VM_FUZZ_SECONDS:-5}"
 cmdline+=" wasmpool.fuzzfail=${WASMPOOL_DEBUG_FUZZ_SECONDS:-60}"
 [ -n "${WASMPOOL_VM_FUZZ_SEED:-}" ] && cmdline+=" wasmpool.seed=$WASMPOOL_VM_FUZZ_SEED"
