@@ -16,7 +16,14 @@
  * Since no PTE holds a reference, a page must never be freed while a PTE
  * maps it: faults map under the slot's lock held for read, and every page
  * is freed either under the slot's lock held for write after
- * unmap_mapping_range() of the slot, or once no VMA of the pool is left.
+ * unmap_mapping_range() of it, or once no VMA of the pool is left.
+ *
+ * Warm reuse (the default): a reset or free zeroes the kept pages in place
+ * while they stay mapped, and unmaps only what lies beyond keep_resident or
+ * above the next accessible size, so a steady stream of tenants costs no
+ * unmap, no TLB flush and no fault. Since nothing can pin a pool page,
+ * zeroing a mapped page in place is safe. A strict pool (configure flag)
+ * unmaps the whole slot on every reset and free.
  * A reset also drops, rather than reuses, a kept page that anything else
  * holds a reference to (page_ref_count() above the pool's one).
  *
@@ -233,14 +240,23 @@ static void wp_pages_free_range(struct wp_pool *pool, struct wp_slot *slot,
 	wp_release_done(&r);
 }
 
+/* Zap the slot's PTEs in [first, end) (page offsets in the file). */
+static void wp_pages_unmap(struct wp_pool *pool, pgoff_t first, pgoff_t end)
+{
+	if (end > first)
+		unmap_mapping_range(pool->mapping, (loff_t)first << PAGE_SHIFT,
+				    (loff_t)(end - first) << PAGE_SHIFT, 1);
+}
+
 /*
- * Zero the kept pages of a slot in [first, last], all unmapped. A page
- * that anything but the pool holds a reference to is not handed to the
- * next tenant: it leaves the index (the holder's reference keeps it
- * alive until it lets go) and the next touch gets a new page.
+ * Zero the kept pages of a slot in [first, last]; those below @mapped may
+ * still be mapped (warm), the others are not. A page that anything but the
+ * pool holds a reference to is not handed to the next tenant: it is
+ * unmapped and leaves the index (the holder's reference keeps it alive
+ * until it lets go), and the next touch gets a new page.
  */
 static void wp_pages_clear_kept(struct wp_pool *pool, struct wp_slot *slot,
-				pgoff_t first, pgoff_t last)
+				pgoff_t first, pgoff_t last, pgoff_t mapped)
 {
 	struct wp_release r = { .pool = pool, .slot = slot };
 	unsigned long index;
@@ -252,6 +268,8 @@ static void wp_pages_clear_kept(struct wp_pool *pool, struct wp_slot *slot,
 			clear_highpage(page);
 			cleared++;
 		} else {
+			if (index < mapped)
+				wp_pages_unmap(pool, index, index + 1);
 			xa_erase(&pool->pages, index);
 			replaced++;
 			if (wp_release_add(&r, page))
@@ -268,21 +286,28 @@ static void wp_pages_clear_kept(struct wp_pool *pool, struct wp_slot *slot,
  * wp_pages_reset() - zero a slot for a new tenant
  * @pool: the pool
  * @idx: the slot
+ * @keep_mapped: bytes from the slot start whose kept pages stay mapped
+ *	(warm reuse); 0 unmaps every page (strict)
  *
- * Every page of the slot is unmapped; those within the pool's
- * keep_resident bytes of the slot start stay resident and are zeroed in
- * place, every other one is freed. The cost is proportional to the pages
- * resident in the slot. Nothing of the slot stays mapped, so whatever
- * accessible size the caller set holds at once.
+ * The pages within the pool's keep_resident bytes of the slot start stay
+ * resident and are zeroed in place; every other page is unmapped and
+ * freed. Kept pages below @keep_mapped stay mapped while they are zeroed,
+ * so the next tenant touches them without a fault and no TLB flush is
+ * needed: the caller (the runtime) has stopped the old tenant's threads.
+ * Kept pages above it are unmapped first, so that an access there faults
+ * (and a thread of the old tenant still touching the slot waits for our
+ * lock instead of writing into a page after it was zeroed). The cost is
+ * proportional to the pages resident in the slot.
  *
  * Context: process context; the slot's lock held for write.
  */
-void wp_pages_reset(struct wp_pool *pool, u32 idx)
+void wp_pages_reset(struct wp_pool *pool, u32 idx, u64 keep_mapped)
 {
 	struct wp_slot *slot = &pool->slots[idx];
 	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
 	pgoff_t last = first + (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1;
 	pgoff_t keep_end = first + (pool->keep_resident >> PAGE_SHIFT);
+	pgoff_t mapped = first + (min(keep_mapped, pool->keep_resident) >> PAGE_SHIFT);
 	pgoff_t high = 0;
 	unsigned long index;
 	struct page *page;
@@ -296,18 +321,32 @@ void wp_pages_reset(struct wp_pool *pool, u32 idx)
 		high = index;
 		cond_resched();
 	}
-	/*
-	 * Unmap every page first, then zero what is kept: a thread of the old
-	 * tenant still touching the slot faults (and waits for our lock)
-	 * instead of writing into a page after it was zeroed. Kept pages come
-	 * back with one fault per run of them (wp_pages_map_resident()).
-	 */
-	unmap_mapping_range(pool->mapping, (loff_t)first << PAGE_SHIFT,
-			    (loff_t)(high + 1 - first) << PAGE_SHIFT, 1);
+	wp_pages_unmap(pool, mapped, high + 1);
 	if (keep_end > first)
-		wp_pages_clear_kept(pool, slot, first, min(last, keep_end - 1));
+		wp_pages_clear_kept(pool, slot, first, min(last, keep_end - 1),
+				    mapped);
 	if (high >= keep_end)
 		wp_pages_free_range(pool, slot, keep_end, last);
+}
+
+/**
+ * wp_pages_unmap_above() - unmap a slot's pages from an offset on
+ * @pool: the pool
+ * @idx: the slot
+ * @from: the offset in the slot from which accesses must fault again
+ * @end: the offset below which PTEs of the slot can exist
+ *
+ * For a warm slot given a smaller accessible size: its pages stay
+ * resident (and zero); only the mapping above @from goes.
+ *
+ * Context: process context; the slot's lock held for write.
+ */
+void wp_pages_unmap_above(struct wp_pool *pool, u32 idx, u64 from, u64 end)
+{
+	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
+
+	lockdep_assert_held_write(&pool->slots[idx].lock);
+	wp_pages_unmap(pool, first + (from >> PAGE_SHIFT), first + (end >> PAGE_SHIFT));
 }
 
 /**

@@ -16,7 +16,8 @@ struct wp_pool;
 vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 			  struct vm_area_struct *vma, unsigned long address,
 			  pgoff_t pgoff);
-void wp_pages_reset(struct wp_pool *pool, u32 idx);
+void wp_pages_reset(struct wp_pool *pool, u32 idx, u64 keep_mapped);
+void wp_pages_unmap_above(struct wp_pool *pool, u32 idx, u64 from, u64 end);
 void wp_pages_release(struct wp_pool *pool, u32 idx);
 
 #endif /* _WASMPOOL_PAGES_H */

@@ -31,7 +31,8 @@
 
 #define WP_CONFIGURE_FLAGS (WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS |		\
 			    WASMPOOL_CONFIGURE_DEFAULT_KEEP_RESIDENT |	\
-			    WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE)
+			    WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE |		\
+			    WASMPOOL_CONFIGURE_STRICT)
 
 static int wp_pool_check_config(const struct wasmpool_configure *cfg)
 {
@@ -161,6 +162,7 @@ static int wp_pool_setup(struct wp_pool *pool, struct wasmpool_configure *cfg,
 
 	pool->layout = l;
 	pool->keep_resident = keep;
+	pool->strict = cfg->flags & WASMPOOL_CONFIGURE_STRICT;
 	for (i = 0; i < l.num_stripes; i++)
 		pool->stripes[i].free_head = WP_NO_SLOT;
 	/* Push in reverse, so that the lowest slots come out first. */
@@ -335,8 +337,10 @@ int wp_pool_round_size(struct wp_pool *pool, u64 *bytes)
 }
 
 /*
- * Take the first free slot of @stripe. The slot is free, so nothing maps it
- * and a concurrent fault on it sees 0 or the new size: both are right.
+ * Take the first free slot of @stripe. A concurrent fault on it sees 0 or
+ * the new size: both are right. Kept pages of a warm slot above the new
+ * size are still mapped: wp_pool_slot_alloc() unmaps them before anyone
+ * learns of the slot.
  */
 static u32 wp_pool_pop(struct wp_pool *pool, u32 stripe, u64 accessible)
 {
@@ -362,6 +366,8 @@ static u32 wp_pool_pop(struct wp_pool *pool, u32 stripe, u64 accessible)
  * @stripe: in: the stripe wanted (with !@any_stripe); out: the slot's stripe
  * @any_stripe: take a slot of any stripe
  * @slot: out: the slot
+ *
+ * The slot is WP_SLOT_RESERVED until wp_pool_slot_commit().
  *
  * Context: process context.
  * Return: 0, -ERANGE, -EINVAL (no such stripe) or -ENOSPC (none free).
@@ -395,6 +401,15 @@ int wp_pool_slot_alloc(struct wp_pool *pool, u64 *accessible, u32 *stripe,
 	spin_unlock(&pool->lock);
 	if (idx == WP_NO_SLOT)
 		return -ENOSPC;
+
+	/* A warm slot given less room than it had: only what is above goes. */
+	if (pool->slots[idx].mapped_end > *accessible) {
+		down_write(&pool->slots[idx].lock);
+		wp_pages_unmap_above(pool, idx, *accessible,
+				     pool->slots[idx].mapped_end);
+		up_write(&pool->slots[idx].lock);
+	}
+	pool->slots[idx].mapped_end = *accessible;
 
 	*stripe = idx % n;
 	*slot = idx;
@@ -442,10 +457,12 @@ int wp_pool_slot_grow(struct wp_pool *pool, u32 idx, u64 *accessible)
 	if (ret)
 		return ret;
 	slot = &pool->slots[idx];
-	if (*accessible < slot->accessible)
+	if (*accessible < slot->accessible) {
 		ret = -EINVAL;
-	else
+	} else {
 		WRITE_ONCE(slot->accessible, *accessible);
+		slot->mapped_end = max(slot->mapped_end, *accessible);
+	}
 	up_write(&slot->lock);
 	return ret;
 }
@@ -469,7 +486,8 @@ int wp_pool_slot_reset(struct wp_pool *pool, u32 idx, u64 *accessible)
 		return ret;
 	slot = &pool->slots[idx];
 	WRITE_ONCE(slot->accessible, *accessible);
-	wp_pages_reset(pool, idx);
+	wp_pages_reset(pool, idx, pool->strict ? 0 : *accessible);
+	slot->mapped_end = *accessible;
 	atomic64_inc(&pool->resets);
 	atomic64_inc(&wp_global.resets);
 	up_write(&slot->lock);
@@ -484,7 +502,9 @@ static void wp_pool_put_slot(struct wp_pool *pool, u32 idx)
 
 	lockdep_assert_held_write(&slot->lock);
 	WRITE_ONCE(slot->accessible, 0);
-	wp_pages_reset(pool, idx);
+	/* Warm: the kept pages stay mapped, zeroed, for the next tenant. */
+	wp_pages_reset(pool, idx, pool->strict ? 0 : pool->keep_resident);
+	slot->mapped_end = pool->strict ? 0 : pool->keep_resident;
 
 	spin_lock(&pool->lock);
 	st = &pool->stripes[idx % pool->layout.num_stripes];

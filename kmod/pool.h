@@ -51,6 +51,10 @@ enum wp_slot_state {
  *	slot is taken (nothing maps a free slot); read with READ_ONCE()
  * @resident: pages of this slot in wp_pool.pages (faults add to it in
  *	parallel, under @lock held for read)
+ * @mapped_end: PTEs of the slot can exist only below this offset (a bound:
+ *	the largest accessible size, or kept extent, since the slot was last
+ *	unmapped above it); under @lock held for write, or owned by the
+ *	allocating task while the slot is not WP_SLOT_USED
  * @state: &enum wp_slot_state; written under wp_pool.lock, but for
  *	RESERVED -> USED, which the allocating task alone does
  * @next_free: the next slot on the stripe's free list; under wp_pool.lock
@@ -58,6 +62,7 @@ enum wp_slot_state {
 struct wp_slot {
 	struct rw_semaphore lock;
 	u64 accessible;
+	u64 mapped_end;
 	atomic_t resident;
 	u32 state;
 	u32 next_free;
@@ -79,6 +84,8 @@ struct wp_stripe {
  * struct wp_pool - a configured pool
  * @layout: the slab layout (immutable)
  * @keep_resident: bytes of a slot whose pages a reset keeps (immutable)
+ * @strict: resets and frees unmap the whole slot, kept pages too
+ *	(WASMPOOL_CONFIGURE_STRICT; immutable)
  * @mm: the owning address space, pinned with mmgrab() (immutable)
  * @mapping: the file's private address space (immutable)
  * @pages: page offset in the file -> struct page *, one reference each;
@@ -118,6 +125,7 @@ struct wp_stripe {
 struct wp_pool {
 	struct wp_layout layout;
 	u64 keep_resident;
+	bool strict;
 	struct mm_struct *mm;
 	struct address_space *mapping;
 	struct xarray pages;

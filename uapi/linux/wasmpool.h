@@ -149,11 +149,17 @@ struct wasmpool_info {
  * @WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE: (configure only) ignore pkey_mode
  *	and use the admin's default (/sys/class/misc/wasmpool/default_pkey_mode);
  *	the mode used is written back to the field
+ * @WASMPOOL_CONFIGURE_STRICT: (configure only) resets and frees unmap the
+ *	whole slot, kept pages too, so that every byte of a free slot faults
+ *	and a reset slot faults above its new size at once; without it
+ *	(warm reuse, the default) kept pages stay mapped, zeroed in place.
+ *	See "Pools" for the difference.
  */
 enum wasmpool_layout_flags {
 	WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS = 1 << 0,
 	WASMPOOL_CONFIGURE_DEFAULT_KEEP_RESIDENT = 1 << 1,
 	WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE = 1 << 2,
+	WASMPOOL_CONFIGURE_STRICT = 1 << 3,
 };
 
 /**
@@ -294,11 +300,25 @@ struct wasmpool_layout_cmd {
  * of the task whose touch allocated it (as kernel memory: a module cannot
  * charge user memory), until it is freed.
  *
- * keep_resident: a reset unmaps the whole slot, keeps the pages already
- * present in the first keep_resident_bytes of it, zeroed in place (the next
- * touch maps a run of them with one fault), and frees every other page of
- * the slot. The work of a reset is proportional to the pages present, never
- * to the size of the slot. A kept page that anything else still holds a
+ * keep_resident: a reset or free keeps the pages already present in the
+ * first keep_resident_bytes of the slot, zeroed in place, and unmaps and
+ * frees every other page of the slot. The work is proportional to the pages
+ * present, never to the size of the slot.
+ *
+ * Warm reuse (the default): the kept pages below the slot's next accessible
+ * size stay mapped while they are zeroed, so the next tenant touches them
+ * without a fault, and a stream of tenants costs no unmap and no TLB flush
+ * in steady state. The contract that buys this: the runtime stops a
+ * tenant's threads (or at least their accesses to the slot) before it
+ * resets or frees the slot; kept bytes of a free slot stay mapped and read
+ * as zero in the owner's process (they do not fault); when a slot is
+ * reset or allocated with a smaller accessible size than it had, only what
+ * lies above the new size is unmapped (one TLB flush), and faults there
+ * again. Strict pools (WASMPOOL_CONFIGURE_STRICT) unmap the whole slot on
+ * every reset and free instead: every byte of a free slot faults, and a
+ * thread of the old tenant still running faults and waits rather than
+ * touching the new tenant's zeroed pages; kept pages come back with one
+ * fault per run of them. A kept page that anything else still holds a
  * reference to is never handed to the next tenant: the reset drops it
  * (counted in &struct wasmpool_stats.pages_replaced) and the next touch
  * gets a new page.
