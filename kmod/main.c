@@ -223,11 +223,19 @@ unlock:
 	return ret;
 }
 
+#define WP_SLOT_ALLOC_FLAGS (WASMPOOL_SLOT_ALLOC_STRIPE | WASMPOOL_SLOT_ALLOC_AFFINITY)
+
 /* The slot is the caller's only once it knows which slot it is. */
 static int wp_cmd_slot_alloc(struct file *filp, struct wp_ucmd *ucmd)
 {
 	struct wasmpool_slot_alloc *cmd = ucmd->cmd;
 	bool any = !(cmd->flags & WASMPOOL_SLOT_ALLOC_STRIPE);
+	struct wp_alloc req = {
+		.accessible = cmd->accessible_bytes,
+		.stripe = any ? WP_ANY_STRIPE : cmd->stripe,
+		.keyed = cmd->flags & WASMPOOL_SLOT_ALLOC_AFFINITY,
+		.affinity = cmd->affinity,
+	};
 	struct wp_pool *pool;
 	unsigned long base;
 	int ret;
@@ -235,21 +243,27 @@ static int wp_cmd_slot_alloc(struct file *filp, struct wp_ucmd *ucmd)
 	ret = wp_file_pool(filp, &pool);
 	if (ret)
 		return ret;
-	if (cmd->flags & ~WASMPOOL_SLOT_ALLOC_STRIPE || (any && cmd->stripe))
+	if (cmd->flags & ~WP_SLOT_ALLOC_FLAGS || (any && cmd->stripe) ||
+	    cmd->__reserved || (!req.keyed && cmd->affinity))
 		return -EOPNOTSUPP;
-	ret = wp_pool_slot_alloc(pool, &cmd->accessible_bytes, &cmd->stripe,
-				 any, &cmd->slot);
+	if (!any && cmd->stripe == WP_ANY_STRIPE)
+		return -EINVAL;
+	ret = wp_pool_slot_alloc(pool, &req);
 	if (ret)
 		return ret;
-	cmd->offset = wp_slot_offset(pool, cmd->slot);
+	cmd->accessible_bytes = req.accessible;
+	cmd->stripe = req.stripe;
+	cmd->slot = req.slot;
+	cmd->reuse = req.reuse;
+	cmd->offset = wp_slot_offset(pool, req.slot);
 	base = READ_ONCE(pool->address);
 	cmd->address = base ? base + cmd->offset : 0;
 	ret = wp_ucmd_respond(ucmd);
 	if (ret) {
-		wp_pool_slot_unalloc(pool, cmd->slot);
+		wp_pool_slot_unalloc(pool, req.slot);
 		return ret;
 	}
-	wp_pool_slot_commit(pool, cmd->slot);
+	wp_pool_slot_commit(pool, &req);
 	return 0;
 }
 

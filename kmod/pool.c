@@ -85,6 +85,7 @@ static int wp_pool_check_limits(const struct wp_layout *l)
 
 static void wp_pool_free(struct wp_pool *pool)
 {
+	wp_freelist_destroy(pool);
 	kvfree(pool->slots);
 	kfree(pool);
 }
@@ -163,16 +164,7 @@ static int wp_pool_setup(struct wp_pool *pool, struct wasmpool_configure *cfg,
 	pool->layout = l;
 	pool->keep_resident = keep;
 	pool->strict = cfg->flags & WASMPOOL_CONFIGURE_STRICT;
-	for (i = 0; i < l.num_stripes; i++)
-		pool->stripes[i].free_head = WP_NO_SLOT;
-	/* Push in reverse, so that the lowest slots come out first. */
-	for (i = l.num_slots; i-- > 0; ) {
-		struct wp_stripe *st = &pool->stripes[i % l.num_stripes];
-
-		pool->slots[i].next_free = st->free_head;
-		st->free_head = i;
-		st->free_count++;
-	}
+	wp_freelist_init(pool);
 	return 0;
 
 free_keys:
@@ -226,7 +218,7 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 		goto uncount;
 	pool->slots = kvcalloc(cfg->num_slots, sizeof(*pool->slots),
 			       GFP_KERNEL_ACCOUNT);
-	if (!pool->slots) {
+	if (!pool->slots || wp_freelist_alloc(pool, cfg->num_slots)) {
 		wp_pool_free(pool);
 		goto uncount;
 	}
@@ -252,7 +244,8 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 	mutex_init(&pool->apply_lock);
 	atomic_set(&pool->map_count, 0);
 	pool->metadata_bytes = sizeof(*pool) +
-		pool->layout.num_slots * sizeof(*pool->slots);
+		pool->layout.num_slots * sizeof(*pool->slots) +
+		(sizeof(*pool->affinity) << pool->affinity_bits);
 	pool->max_resident_pages =
 		READ_ONCE(wp_limits.max_resident_bytes_per_pool) >> PAGE_SHIFT;
 	mmgrab(mm);
@@ -336,83 +329,58 @@ int wp_pool_round_size(struct wp_pool *pool, u64 *bytes)
 	return 0;
 }
 
-/*
- * Take the first free slot of @stripe. A concurrent fault on it sees 0 or
- * the new size: both are right. Kept pages of a warm slot above the new
- * size are still mapped: wp_pool_slot_alloc() unmaps them before anyone
- * learns of the slot.
- */
-static u32 wp_pool_pop(struct wp_pool *pool, u32 stripe, u64 accessible)
-{
-	struct wp_stripe *st = &pool->stripes[stripe];
-	u32 idx = st->free_head;
-
-	lockdep_assert_held(&pool->lock);
-	if (idx == WP_NO_SLOT)
-		return WP_NO_SLOT;
-	st->free_head = pool->slots[idx].next_free;
-	st->free_count--;
-	WRITE_ONCE(pool->slots[idx].state, WP_SLOT_RESERVED);
-	WRITE_ONCE(pool->slots[idx].accessible, accessible);
-	pool->slots_in_use++;
-	atomic64_inc(&wp_global.slots_in_use);
-	return idx;
-}
-
 /**
  * wp_pool_slot_alloc() - take a free slot
  * @pool: the pool
- * @accessible: in: the initial accessible size; out: rounded to pages
- * @stripe: in: the stripe wanted (with !@any_stripe); out: the slot's stripe
- * @any_stripe: take a slot of any stripe
- * @slot: out: the slot
+ * @req: the request (see &struct wp_alloc)
  *
- * The slot is WP_SLOT_RESERVED until wp_pool_slot_commit().
+ * The policy (affinity, warm, cold) is freelist.c's. The slot is
+ * WP_SLOT_RESERVED until wp_pool_slot_commit(). A concurrent fault on it
+ * sees 0 or the new size: both are right. Kept pages of a warm slot above
+ * the new size are still mapped: they are unmapped here, before anyone
+ * learns of the slot.
  *
  * Context: process context.
  * Return: 0, -ERANGE, -EINVAL (no such stripe) or -ENOSPC (none free).
  */
-int wp_pool_slot_alloc(struct wp_pool *pool, u64 *accessible, u32 *stripe,
-		       bool any_stripe, u32 *slot)
+int wp_pool_slot_alloc(struct wp_pool *pool, struct wp_alloc *req)
 {
-	u32 n = pool->layout.num_stripes, i, idx = WP_NO_SLOT;
+	u32 n = pool->layout.num_stripes, idx;
+	struct wp_slot *slot;
 	int ret;
 
-	ret = wp_pool_round_size(pool, accessible);
+	ret = wp_pool_round_size(pool, &req->accessible);
 	if (ret)
 		return ret;
-	if (!any_stripe && *stripe >= n)
+	if (req->stripe != WP_ANY_STRIPE && req->stripe >= n)
 		return -EINVAL;
 	/* Until every slot carries its key, no slot of a striped pool. */
 	if (n > 1 && !READ_ONCE(pool->keys_applied))
 		return -EBADFD;
 
 	spin_lock(&pool->lock);
-	if (!any_stripe) {
-		idx = wp_pool_pop(pool, *stripe, *accessible);
-	} else {
-		/* Spread allocations over the stripes. */
-		for (i = 0; i < n && idx == WP_NO_SLOT; i++)
-			idx = wp_pool_pop(pool, (pool->next_stripe + i) % n,
-					  *accessible);
-		if (idx != WP_NO_SLOT)
-			pool->next_stripe = (idx % n + 1) % n;
+	idx = wp_freelist_take(pool, req->stripe, req->keyed, req->affinity,
+			       &req->reuse);
+	if (idx != WP_NO_SLOT) {
+		slot = &pool->slots[idx];
+		WRITE_ONCE(slot->state, WP_SLOT_RESERVED);
+		WRITE_ONCE(slot->accessible, req->accessible);
+		pool->slots_in_use++;
+		atomic64_inc(&wp_global.slots_in_use);
 	}
 	spin_unlock(&pool->lock);
 	if (idx == WP_NO_SLOT)
 		return -ENOSPC;
 
 	/* A warm slot given less room than it had: only what is above goes. */
-	if (pool->slots[idx].mapped_end > *accessible) {
-		down_write(&pool->slots[idx].lock);
-		wp_pages_unmap_above(pool, idx, *accessible,
-				     pool->slots[idx].mapped_end);
-		up_write(&pool->slots[idx].lock);
+	if (slot->mapped_end > req->accessible) {
+		down_write(&slot->lock);
+		wp_pages_unmap_above(pool, idx, req->accessible, slot->mapped_end);
+		up_write(&slot->lock);
 	}
-	pool->slots[idx].mapped_end = *accessible;
-
-	*stripe = idx % n;
-	*slot = idx;
+	slot->mapped_end = req->accessible;
+	req->stripe = idx % n;
+	req->slot = idx;
 	return 0;
 }
 
@@ -498,7 +466,6 @@ int wp_pool_slot_reset(struct wp_pool *pool, u32 idx, u64 *accessible)
 static void wp_pool_put_slot(struct wp_pool *pool, u32 idx)
 {
 	struct wp_slot *slot = &pool->slots[idx];
-	struct wp_stripe *st;
 
 	lockdep_assert_held_write(&slot->lock);
 	WRITE_ONCE(slot->accessible, 0);
@@ -507,11 +474,8 @@ static void wp_pool_put_slot(struct wp_pool *pool, u32 idx)
 	slot->mapped_end = pool->strict ? 0 : pool->keep_resident;
 
 	spin_lock(&pool->lock);
-	st = &pool->stripes[idx % pool->layout.num_stripes];
 	WRITE_ONCE(slot->state, WP_SLOT_FREE);
-	slot->next_free = st->free_head;
-	st->free_head = idx;
-	st->free_count++;
+	wp_freelist_put(pool, idx);
 	pool->slots_in_use--;
 	atomic64_dec(&wp_global.slots_in_use);
 	spin_unlock(&pool->lock);
@@ -542,16 +506,27 @@ int wp_pool_slot_free(struct wp_pool *pool, u32 idx)
 /**
  * wp_pool_slot_commit() - hand a slot just allocated to the caller
  * @pool: the pool
- * @idx: the slot wp_pool_slot_alloc() returned, told to the caller
+ * @req: the request wp_pool_slot_alloc() answered, told to the caller
  *
- * Until now commands on the slot fail with ENOENT, as on a free slot.
+ * Until now commands on the slot fail with ENOENT, as on a free slot, and
+ * the slot keeps the affinity of its last tenant (wp_pool_slot_unalloc()
+ * puts it back as it was).
  *
  * Context: process context, the task that allocated the slot.
  */
-void wp_pool_slot_commit(struct wp_pool *pool, u32 idx)
+void wp_pool_slot_commit(struct wp_pool *pool, const struct wp_alloc *req)
 {
+	struct wp_slot *slot = &pool->slots[req->slot];
+	bool hit = req->reuse == WASMPOOL_SLOT_WARM_HIT;
+
+	slot->keyed = req->keyed;
+	slot->affinity = req->affinity;
+	if (req->keyed) {
+		atomic64_inc(hit ? &pool->warm_hits : &pool->warm_misses);
+		atomic64_inc(hit ? &wp_global.warm_hits : &wp_global.warm_misses);
+	}
 	/* Only this task moves the slot out of WP_SLOT_RESERVED. */
-	WRITE_ONCE(pool->slots[idx].state, WP_SLOT_USED);
+	WRITE_ONCE(slot->state, WP_SLOT_USED);
 }
 
 /**
@@ -592,6 +567,8 @@ void wp_pool_stats(struct wp_pool *pool, struct wasmpool_stats *st)
 	st->resets = atomic64_read(&pool->resets);
 	st->pages_cleared = atomic64_read(&pool->pages_cleared);
 	st->pages_replaced = atomic64_read(&pool->pages_replaced);
+	st->warm_hits = atomic64_read(&pool->warm_hits);
+	st->warm_misses = atomic64_read(&pool->warm_misses);
 	st->pages_freed = atomic64_read(&pool->pages_freed);
 	st->metadata_bytes = pool->metadata_bytes;
 	st->address = READ_ONCE(pool->address);

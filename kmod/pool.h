@@ -55,30 +55,44 @@ enum wp_slot_state {
  *	the largest accessible size, or kept extent, since the slot was last
  *	unmapped above it); under @lock held for write, or owned by the
  *	allocating task while the slot is not WP_SLOT_USED
+ * @affinity: the affinity key of the slot's last tenant, if @keyed; set by
+ *	the allocating task, read under wp_pool.lock once the slot is free
+ * @lru: on the stripe's list of warm free slots; under wp_pool.lock
+ * @hnode: in wp_pool.affinity while free, warm and @keyed; under
+ *	wp_pool.lock
  * @state: &enum wp_slot_state; written under wp_pool.lock, but for
  *	RESERVED -> USED, which the allocating task alone does
- * @next_free: the next slot on the stripe's free list; under wp_pool.lock
+ * @next_cold: the next slot on the stripe's stack of cold free slots;
+ *	under wp_pool.lock
+ * @keyed: the last tenant gave an affinity key; as @affinity
  */
 struct wp_slot {
 	struct rw_semaphore lock;
 	u64 accessible;
 	u64 mapped_end;
+	u64 affinity;
+	struct list_head lru;
+	struct hlist_node hnode;
 	atomic_t resident;
 	u32 state;
-	u32 next_free;
+	u32 next_cold;
+	bool keyed;
 };
 
 /**
- * struct wp_stripe - the free list of one stripe
- * @free_head: the first free slot, or WP_NO_SLOT
- * @free_count: slots on the list
+ * struct wp_stripe - the free slots of one stripe (see freelist.c)
+ * @cold: the top of the stack of cold free slots, or WP_NO_SLOT
+ * @free_count: free slots, cold and warm
+ * @warm: the warm free slots, least recently freed first
  */
 struct wp_stripe {
-	u32 free_head;
+	u32 cold;
 	u32 free_count;
+	struct list_head warm;
 };
 
 #define WP_NO_SLOT	U32_MAX
+#define WP_ANY_STRIPE	U32_MAX
 
 /**
  * struct wp_pool - a configured pool
@@ -92,8 +106,12 @@ struct wp_stripe {
  *	the entries of a slot change only under its lock held for write
  * @slots: the slots
  * @stripes: the free lists, num_stripes of them
- * @lock: protects @stripes, wp_slot.state and .next_free, @slots_in_use,
- *	@next_stripe
+ * @affinity: hash of the warm free slots with a key, by key and stripe;
+ *	1 << @affinity_bits buckets (the array immutable, its lists under
+ *	@lock)
+ * @affinity_bits: see @affinity (immutable)
+ * @lock: protects @stripes, @affinity, the free-list fields of the slots,
+ *	wp_slot.state, @slots_in_use, @next_stripe
  * @slots_in_use: allocated slots
  * @next_stripe: where an allocation without a stripe starts looking
  * @map_count: VMAs mapping the pool (all in @mm: VM_DONTCOPY, and VM_IO
@@ -120,6 +138,8 @@ struct wp_stripe {
  * @resets: resets and frees
  * @pages_cleared: kept pages zeroed in place
  * @pages_replaced: kept pages a reset found referenced elsewhere, dropped
+ * @warm_hits: keyed allocations that got a warm slot of their key
+ * @warm_misses: keyed allocations that did not
  * @pages_freed: pages returned to the system
  */
 struct wp_pool {
@@ -131,6 +151,8 @@ struct wp_pool {
 	struct xarray pages;
 	struct wp_slot *slots;
 	struct wp_stripe stripes[WASMPOOL_MAX_STRIPES];
+	struct hlist_head *affinity;
+	u32 affinity_bits;
 
 	spinlock_t lock;	/* see above */
 	u64 slots_in_use;
@@ -155,6 +177,8 @@ struct wp_pool {
 	atomic64_t resets;
 	atomic64_t pages_cleared;
 	atomic64_t pages_replaced;
+	atomic64_t warm_hits;
+	atomic64_t warm_misses;
 	atomic64_t pages_freed;
 };
 
@@ -163,12 +187,29 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 void wp_pool_destroy(struct wp_pool *pool);
 
 int wp_pool_round_size(struct wp_pool *pool, u64 *bytes);
-int wp_pool_slot_alloc(struct wp_pool *pool, u64 *accessible, u32 *stripe,
-		       bool any_stripe, u32 *slot);
+/**
+ * struct wp_alloc - an allocation request and its answer
+ * @accessible: in: the initial accessible size; out: rounded to pages
+ * @stripe: in: the stripe wanted, or WP_ANY_STRIPE; out: the slot's stripe
+ * @keyed: in: @affinity is given
+ * @affinity: in: the affinity key
+ * @slot: out: the slot
+ * @reuse: out: &enum wasmpool_slot_reuse
+ */
+struct wp_alloc {
+	u64 accessible;
+	u32 stripe;
+	bool keyed;
+	u64 affinity;
+	u32 slot;
+	u32 reuse;
+};
+
+int wp_pool_slot_alloc(struct wp_pool *pool, struct wp_alloc *req);
 int wp_pool_slot_grow(struct wp_pool *pool, u32 slot, u64 *accessible);
 int wp_pool_slot_reset(struct wp_pool *pool, u32 slot, u64 *accessible);
 int wp_pool_slot_free(struct wp_pool *pool, u32 slot);
-void wp_pool_slot_commit(struct wp_pool *pool, u32 slot);
+void wp_pool_slot_commit(struct wp_pool *pool, const struct wp_alloc *req);
 void wp_pool_slot_unalloc(struct wp_pool *pool, u32 slot);
 void wp_pool_stats(struct wp_pool *pool, struct wasmpool_stats *st);
 void wp_pool_unmapped(struct wp_pool *pool);
@@ -187,5 +228,12 @@ static inline u64 wp_slot_offset(const struct wp_pool *pool, u32 idx)
 {
 	return pool->layout.pre_slab_guard_bytes + (u64)idx * pool->layout.slot_bytes;
 }
+
+int wp_freelist_alloc(struct wp_pool *pool, u64 num_slots);
+void wp_freelist_init(struct wp_pool *pool);
+void wp_freelist_destroy(struct wp_pool *pool);
+u32 wp_freelist_take(struct wp_pool *pool, u32 stripe, bool keyed, u64 key,
+		     u32 *reuse);
+void wp_freelist_put(struct wp_pool *pool, u32 idx);
 
 #endif /* _WASMPOOL_POOL_H */

@@ -61,6 +61,8 @@ WP_STAT_ATTR(resets, atomic64_read(&wp_global.resets));
 WP_STAT_ATTR(pages_freed, atomic64_read(&wp_global.pages_freed));
 WP_STAT_ATTR(keys_in_use, atomic64_read(&wp_global.keys_in_use));
 WP_STAT_ATTR(limit_hits, atomic64_read(&wp_global.limit_hits));
+WP_STAT_ATTR(warm_hits, atomic64_read(&wp_global.warm_hits));
+WP_STAT_ATTR(warm_misses, atomic64_read(&wp_global.warm_misses));
 
 /**
  * struct wp_limit_attr - a limit's sysfs file
@@ -170,6 +172,8 @@ static struct attribute *wp_stats_attrs[] = {
 	&dev_attr_pages_freed.attr,
 	&dev_attr_keys_in_use.attr,
 	&dev_attr_limit_hits.attr,
+	&dev_attr_warm_hits.attr,
+	&dev_attr_warm_misses.attr,
 	&wp_limit_max_pools.attr.attr,
 	&wp_limit_max_slots.attr.attr,
 	&wp_limit_max_reserved.attr.attr,

@@ -24,6 +24,8 @@ struct attribute_group;
  * @pages_freed: pages returned to the system
  * @keys_in_use: protection keys the pools hold
  * @limit_hits: requests refused by an admin limit
+ * @warm_hits: allocations with an affinity key that got a warm slot of it
+ * @warm_misses: allocations with an affinity key that did not
  */
 struct wp_global_stats {
 	atomic64_t pools;
@@ -35,6 +37,8 @@ struct wp_global_stats {
 	atomic64_t pages_freed;
 	atomic64_t keys_in_use;
 	atomic64_t limit_hits;
+	atomic64_t warm_hits;
+	atomic64_t warm_misses;
 };
 
 /**

@@ -43,7 +43,7 @@ static const struct cmd cmds[] = {
 	    WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS | WASMPOOL_CONFIGURE_DEFAULT_KEEP_RESIDENT |
 	    WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE | WASMPOOL_CONFIGURE_STRICT, 0),
 	CMD("slot_alloc", WASMPOOL_IOC_SLOT_ALLOC, struct wasmpool_slot_alloc, address,
-	    WASMPOOL_SLOT_ALLOC_STRIPE, 0),
+	    WASMPOOL_SLOT_ALLOC_STRIPE | WASMPOOL_SLOT_ALLOC_AFFINITY, 0),
 	CMD("slot_grow", WASMPOOL_IOC_SLOT_GROW, struct wasmpool_slot_resize,
 	    accessible_bytes, 0, offsetof(struct wasmpool_slot_resize, slot)),
 	CMD("slot_reset", WASMPOOL_IOC_SLOT_RESET, struct wasmpool_slot_resize,

@@ -454,8 +454,106 @@ TEST_F(pool, alloc_errors)
 	a.stripe = 1;		/* a stripe without the flag */
 	EXPECT_EQ(-EOPNOTSUPP, wp_ioctl(self->fd, WASMPOOL_IOC_SLOT_ALLOC, &a));
 	a.stripe = 0;
-	a.flags = 2;
+	a.flags = 4;
 	EXPECT_EQ(-EOPNOTSUPP, wp_ioctl(self->fd, WASMPOOL_IOC_SLOT_ALLOC, &a));
+	a.flags = 0;
+	a.affinity = 7;		/* a key without the flag */
+	EXPECT_EQ(-EOPNOTSUPP, wp_ioctl(self->fd, WASMPOOL_IOC_SLOT_ALLOC, &a));
+	a.affinity = 0;
+	a.__reserved = 1;
+	EXPECT_EQ(-EOPNOTSUPP, wp_ioctl(self->fd, WASMPOOL_IOC_SLOT_ALLOC, &a));
+	a.__reserved = 0;
+	a.flags = WASMPOOL_SLOT_ALLOC_STRIPE;
+	a.stripe = UINT32_MAX;
+	EXPECT_EQ(-EINVAL, wp_ioctl(self->fd, WASMPOOL_IOC_SLOT_ALLOC, &a));
+}
+
+/* Allocate with affinity key @key (0: none). */
+static int alloc_keyed(int fd, uint64_t bytes, uint64_t key,
+		       struct wasmpool_slot_alloc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->accessible_bytes = bytes;
+	if (key) {
+		a->flags = WASMPOOL_SLOT_ALLOC_AFFINITY;
+		a->affinity = key;
+	}
+	return wp_ioctl(fd, WASMPOOL_IOC_SLOT_ALLOC, a);
+}
+
+TEST_F(pool, affinity_prefers_the_same_key)
+{
+	struct wasmpool_slot_alloc a, b, c, d;
+	struct wasmpool_stats st;
+
+	/* two keys leave one warm slot each */
+	ASSERT_EQ(0, alloc_keyed(self->fd, MAX_MEM, 1, &a));
+	EXPECT_EQ(WASMPOOL_SLOT_COLD, a.reuse);
+	ASSERT_EQ(0, alloc_keyed(self->fd, MAX_MEM, 2, &b));
+	memset(slot_addr(self, a.slot), 1, PAGE);
+	memset(slot_addr(self, b.slot), 2, PAGE);
+	ASSERT_EQ(0, wp_free(self->fd, a.slot));
+	ASSERT_EQ(0, wp_free(self->fd, b.slot));
+	/* key 1 gets its own slot back though key 2's was freed last, zeroed */
+	ASSERT_EQ(0, alloc_keyed(self->fd, MAX_MEM, 1, &c));
+	EXPECT_EQ(a.slot, c.slot);
+	EXPECT_EQ(WASMPOOL_SLOT_WARM_HIT, c.reuse);
+	EXPECT_TRUE(all_zero(slot_addr(self, c.slot), MAX_MEM));
+	/* a new key takes a cold slot, not key 2's warm one */
+	ASSERT_EQ(0, alloc_keyed(self->fd, MAX_MEM, 3, &d));
+	EXPECT_NE(b.slot, d.slot);
+	EXPECT_EQ(WASMPOOL_SLOT_COLD, d.reuse);
+	ASSERT_EQ(0, wp_stats(self->fd, &st));
+	EXPECT_EQ(1, st.warm_hits);
+	EXPECT_EQ(3, st.warm_misses);
+	EXPECT_EQ(0, wp_free(self->fd, c.slot));
+	EXPECT_EQ(0, wp_free(self->fd, d.slot));
+}
+
+TEST_F(pool, affinity_miss_evicts_the_oldest_warm_slot)
+{
+	struct wasmpool_slot_alloc a[SLOTS], x;
+	unsigned int i;
+
+	/* every slot warm, freed in order: slot of key 100 first */
+	for (i = 0; i < SLOTS; i++) {
+		ASSERT_EQ(0, alloc_keyed(self->fd, PAGE, 100 + i, &a[i]));
+		memset(slot_addr(self, a[i].slot), 0x5a, PAGE);
+	}
+	for (i = 0; i < SLOTS; i++)
+		ASSERT_EQ(0, wp_free(self->fd, a[i].slot));
+	ASSERT_EQ(0, alloc_keyed(self->fd, 2 * PAGE, 99, &x));
+	EXPECT_EQ(a[0].slot, x.slot);
+	EXPECT_EQ(WASMPOOL_SLOT_WARM, x.reuse);
+	EXPECT_TRUE(all_zero(slot_addr(self, x.slot), 2 * PAGE));
+	EXPECT_EQ(0, wp_free(self->fd, x.slot));
+	/* without a key: the most recently freed warm slot */
+	ASSERT_EQ(0, alloc_keyed(self->fd, PAGE, 0, &x));
+	EXPECT_EQ(a[0].slot, x.slot);
+	EXPECT_EQ(WASMPOOL_SLOT_WARM, x.reuse);
+	EXPECT_EQ(0, wp_free(self->fd, x.slot));
+}
+
+TEST_F(pool, affinity_hit_with_smaller_size_faults_above)
+{
+	struct wasmpool_slot_alloc a, b;
+	char *s;
+
+	ASSERT_EQ(0, alloc_keyed(self->fd, KEEP, 5, &a));
+	s = slot_addr(self, a.slot);
+	memset(s, 0x33, KEEP);
+	ASSERT_EQ(0, wp_free(self->fd, a.slot));
+	ASSERT_EQ(0, alloc_keyed(self->fd, PAGE, 5, &b));
+	ASSERT_EQ(a.slot, b.slot);
+	EXPECT_EQ(WASMPOOL_SLOT_WARM_HIT, b.reuse);
+	EXPECT_TRUE(all_zero(s, PAGE));
+	EXPECT_GUARD(s + PAGE);
+	EXPECT_GUARD(s + KEEP - 1);
+	/* grown again, the kept pages come back zeroed */
+	ASSERT_EQ(0, wp_grow(self->fd, b.slot, KEEP));
+	EXPECT_TRUE(all_zero(s, KEEP));
+	EXPECT_EQ(0, wp_free(self->fd, b.slot));
 }
 
 TEST_F(pool, reserved_and_flags_refused)
@@ -484,6 +582,11 @@ TEST_F(pool, reserved_and_flags_refused)
 	EXPECT_EQ(-EOPNOTSUPP, wp_ioctl(self->fd, WASMPOOL_IOC_STATS, &st));
 	/* nothing happened to the slot */
 	EXPECT_GUARD(slot_addr(self, a.slot) + PAGE);
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.__reserved = 1;
+	EXPECT_EQ(-EOPNOTSUPP, wp_ioctl(self->fd, WASMPOOL_IOC_SLOT_ALLOC, &a));
+	a.slot = r.slot;
 	EXPECT_EQ(0, wp_free(self->fd, a.slot));
 }
 
@@ -605,7 +708,8 @@ TEST(metadata_of_10000_slots_of_4g)
 	       (unsigned long long)st.metadata_bytes / 10000);
 	EXPECT_EQ(0, st.resident_bytes);
 	/*
-	 * 64 bytes a slot on a production kernel. Lock debugging (lockdep's
+	 * About 115 bytes a slot on a production kernel (its lock, sizes,
+	 * free-list and affinity links, a quarter of a hash bucket). Lock debugging (lockdep's
 	 * map in every rwsem, as in make check-debug) makes a slot's lock
 	 * alone bigger than that.
 	 */

@@ -34,7 +34,8 @@ static const char *const limits[] = {
 #define NLIMITS	(sizeof(limits) / sizeof(limits[0]))
 static const char *const stats[] = {
 	"pools", "slots_in_use", "resident_bytes", "faults", "guard_faults",
-	"resets", "pages_freed", "keys_in_use", "limit_hits",
+	"resets", "pages_freed", "keys_in_use", "limit_hits", "warm_hits",
+	"warm_misses",
 };
 
 /* Write @value to attribute @name: 0 or -errno. */

@@ -409,7 +409,8 @@ static int cmd_stats(void)
 {
 	static const char *const names[] = {
 		"pools", "slots_in_use", "resident_bytes", "faults", "guard_faults",
-		"resets", "pages_freed", "keys_in_use", "limit_hits", "max_pools",
+		"resets", "pages_freed", "keys_in_use", "limit_hits", "warm_hits",
+		"warm_misses", "max_pools",
 		"max_slots_per_pool", "max_reserved_bytes_per_pool",
 		"max_resident_bytes_per_pool", "default_keep_resident_bytes",
 		"default_pkey_mode",

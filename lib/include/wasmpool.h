@@ -164,6 +164,20 @@ int wasmpool_slot_alloc_stripe(struct wasmpool *pool, uint64_t bytes,
 			       uint32_t stripe, struct wasmpool_slot_alloc *slot);
 
 /**
+ * wasmpool_slot_alloc_affinity() - take a free slot, preferring one last
+ * used with the same affinity key
+ * @pool: the pool
+ * @bytes: the initial accessible size
+ * @key: the caller's affinity key, such as its module's id
+ * @slot: as for wasmpool_slot_alloc(); @slot->reuse says whether the slot
+ *	is warm with the same key (WASMPOOL_SLOT_WARM_HIT)
+ *
+ * Return: as wasmpool_slot_alloc().
+ */
+int wasmpool_slot_alloc_affinity(struct wasmpool *pool, uint64_t bytes,
+				 uint64_t key, struct wasmpool_slot_alloc *slot);
+
+/**
  * wasmpool_slot_grow() - raise a slot's accessible size (memory.grow)
  * @pool: the pool
  * @slot: an allocated slot

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -152,24 +153,75 @@ int wasmpool_destroy(struct wasmpool *pool)
 	return ret;
 }
 
-int wasmpool_slot_alloc(struct wasmpool *pool, uint64_t bytes,
-			struct wasmpool_slot_alloc *slot)
+/*
+ * struct wasmpool_slot_alloc and struct wasmpool_stats grew in 0.2. A
+ * program linked against libwasmpool 0.1 passes structures of the 0.1 size:
+ * its calls bind to the LIBWASMPOOL_0.1 versions of the functions that
+ * fill them, which fill only that much. Programs built now bind to the
+ * LIBWASMPOOL_0.2 versions.
+ */
+#define WP_SIZE_UPTO(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+#define WP_SLOT_ALLOC_SIZE_0_1	WP_SIZE_UPTO(struct wasmpool_slot_alloc, address)
+#define WP_STATS_SIZE_0_1	WP_SIZE_UPTO(struct wasmpool_stats, address)
+
+static int wp_slot_alloc(struct wasmpool *pool, uint32_t size, uint32_t flags,
+			 uint32_t stripe, uint64_t key, uint64_t bytes,
+			 struct wasmpool_slot_alloc *slot)
 {
-	memset(slot, 0, sizeof(*slot));
-	slot->size = sizeof(*slot);
+	memset(slot, 0, size);
+	slot->size = size;
+	slot->flags = flags;
+	slot->stripe = stripe;
 	slot->accessible_bytes = bytes;
+	if (flags & WASMPOOL_SLOT_ALLOC_AFFINITY)
+		slot->affinity = key;
 	return wp_ioctl(pool->fd, WASMPOOL_IOC_SLOT_ALLOC, slot);
 }
 
-int wasmpool_slot_alloc_stripe(struct wasmpool *pool, uint64_t bytes,
-			       uint32_t stripe, struct wasmpool_slot_alloc *slot)
+__attribute__((symver("wasmpool_slot_alloc@@LIBWASMPOOL_0.2")))
+int wp_slot_alloc_0_2(struct wasmpool *pool, uint64_t bytes,
+		      struct wasmpool_slot_alloc *slot);
+int wp_slot_alloc_0_2(struct wasmpool *pool, uint64_t bytes,
+		      struct wasmpool_slot_alloc *slot)
 {
-	memset(slot, 0, sizeof(*slot));
-	slot->size = sizeof(*slot);
-	slot->flags = WASMPOOL_SLOT_ALLOC_STRIPE;
-	slot->stripe = stripe;
-	slot->accessible_bytes = bytes;
-	return wp_ioctl(pool->fd, WASMPOOL_IOC_SLOT_ALLOC, slot);
+	return wp_slot_alloc(pool, sizeof(*slot), 0, 0, 0, bytes, slot);
+}
+
+__attribute__((symver("wasmpool_slot_alloc_stripe@@LIBWASMPOOL_0.2")))
+int wp_slot_alloc_stripe_0_2(struct wasmpool *pool, uint64_t bytes,
+			     uint32_t stripe, struct wasmpool_slot_alloc *slot);
+int wp_slot_alloc_stripe_0_2(struct wasmpool *pool, uint64_t bytes,
+			     uint32_t stripe, struct wasmpool_slot_alloc *slot)
+{
+	return wp_slot_alloc(pool, sizeof(*slot), WASMPOOL_SLOT_ALLOC_STRIPE,
+			     stripe, 0, bytes, slot);
+}
+
+int wasmpool_slot_alloc_affinity(struct wasmpool *pool, uint64_t bytes,
+				 uint64_t key, struct wasmpool_slot_alloc *slot)
+{
+	return wp_slot_alloc(pool, sizeof(*slot), WASMPOOL_SLOT_ALLOC_AFFINITY,
+			     0, key, bytes, slot);
+}
+
+__attribute__((symver("wasmpool_slot_alloc@LIBWASMPOOL_0.1")))
+int wp_slot_alloc_0_1(struct wasmpool *pool, uint64_t bytes,
+		      struct wasmpool_slot_alloc *slot);
+int wp_slot_alloc_0_1(struct wasmpool *pool, uint64_t bytes,
+		      struct wasmpool_slot_alloc *slot)
+{
+	return wp_slot_alloc(pool, WP_SLOT_ALLOC_SIZE_0_1, 0, 0, 0, bytes, slot);
+}
+
+__attribute__((symver("wasmpool_slot_alloc_stripe@LIBWASMPOOL_0.1")))
+int wp_slot_alloc_stripe_0_1(struct wasmpool *pool, uint64_t bytes,
+			     uint32_t stripe, struct wasmpool_slot_alloc *slot);
+int wp_slot_alloc_stripe_0_1(struct wasmpool *pool, uint64_t bytes,
+			     uint32_t stripe, struct wasmpool_slot_alloc *slot)
+{
+	return wp_slot_alloc(pool, WP_SLOT_ALLOC_SIZE_0_1,
+			     WASMPOOL_SLOT_ALLOC_STRIPE, stripe, 0, bytes, slot);
 }
 
 static int wp_slot_resize(struct wasmpool *pool, unsigned long cmd,
@@ -199,11 +251,26 @@ int wasmpool_slot_free(struct wasmpool *pool, uint32_t slot)
 	return wp_ioctl(pool->fd, WASMPOOL_IOC_SLOT_FREE, &f);
 }
 
-int wasmpool_stats(struct wasmpool *pool, struct wasmpool_stats *stats)
+static int wp_stats(struct wasmpool *pool, uint32_t size,
+		    struct wasmpool_stats *stats)
 {
-	memset(stats, 0, sizeof(*stats));
-	stats->size = sizeof(*stats);
+	memset(stats, 0, size);
+	stats->size = size;
 	return wp_ioctl(pool->fd, WASMPOOL_IOC_STATS, stats);
+}
+
+__attribute__((symver("wasmpool_stats@@LIBWASMPOOL_0.2")))
+int wp_stats_0_2(struct wasmpool *pool, struct wasmpool_stats *stats);
+int wp_stats_0_2(struct wasmpool *pool, struct wasmpool_stats *stats)
+{
+	return wp_stats(pool, sizeof(*stats), stats);
+}
+
+__attribute__((symver("wasmpool_stats@LIBWASMPOOL_0.1")))
+int wp_stats_0_1(struct wasmpool *pool, struct wasmpool_stats *stats);
+int wp_stats_0_1(struct wasmpool *pool, struct wasmpool_stats *stats)
+{
+	return wp_stats(pool, WP_STATS_SIZE_0_1, stats);
 }
 
 int wasmpool_fault_classify(const struct wasmpool *pool, const void *addr,

@@ -431,9 +431,27 @@ struct wasmpool_configure {
 /**
  * enum wasmpool_slot_alloc_flags - bits of &struct wasmpool_slot_alloc.flags
  * @WASMPOOL_SLOT_ALLOC_STRIPE: take a slot of stripe @stripe only
+ * @WASMPOOL_SLOT_ALLOC_AFFINITY: @affinity holds the caller's affinity key
  */
 enum wasmpool_slot_alloc_flags {
 	WASMPOOL_SLOT_ALLOC_STRIPE = 1 << 0,
+	WASMPOOL_SLOT_ALLOC_AFFINITY = 1 << 1,
+};
+
+/**
+ * enum wasmpool_slot_reuse - values of &struct wasmpool_slot_alloc.reuse
+ * @WASMPOOL_SLOT_COLD: a slot with no page kept resident (never used, or
+ *	nothing was kept): its pages come on first touch
+ * @WASMPOOL_SLOT_WARM_HIT: a warm slot (kept pages resident, zeroed; in a
+ *	warm pool still mapped) whose last tenant had the same affinity key
+ * @WASMPOOL_SLOT_WARM: a warm slot of another key, or of none
+ *
+ * 0 means "not reported" (a module before 0.2).
+ */
+enum wasmpool_slot_reuse {
+	WASMPOOL_SLOT_COLD = 1,
+	WASMPOOL_SLOT_WARM_HIT = 2,
+	WASMPOOL_SLOT_WARM = 3,
 };
 
 /**
@@ -448,10 +466,22 @@ enum wasmpool_slot_alloc_flags {
  * @offset: out: the slot's offset in the mapping
  * @address: out: the slot's address in the caller's mapping of the pool,
  *	0 when the pool is not mapped
+ * @affinity: in: with WASMPOOL_SLOT_ALLOC_AFFINITY, the caller's affinity
+ *	key (a runtime passes its module's id); otherwise must be 0 (else
+ *	EOPNOTSUPP). Added in 0.2.
+ * @reuse: out: what kind of slot it got, an &enum wasmpool_slot_reuse
+ *	value (0 from older modules)
+ * @__reserved: must be 0
  *
  * The slot's memory reads as zero up to @accessible_bytes; above it, it
- * faults. Slots are handed out most recently freed first, so that the
- * pages a reset kept are reused.
+ * faults. Which free slot: with an affinity key, a warm slot last used with
+ * the same key (its pages are there: same module, same footprint), else
+ * one with no pages kept (so as not to evict another key's warm slot),
+ * else the least recently freed warm slot; without a key, the most
+ * recently freed warm slot, else one with no pages kept. A warm slot given
+ * a smaller accessible size than its last tenant had unmaps what lies
+ * above it. Hits and misses of keyed allocations are counted
+ * (&struct wasmpool_stats, sysfs warm_hits and warm_misses).
  *
  * Return: 0, or -1 with errno: ENOSPC when no slot (of the stripe) is free;
  * ERANGE when @accessible_bytes is above max memory; EINVAL for a stripe
@@ -466,6 +496,9 @@ struct wasmpool_slot_alloc {
 	__u32 slot;
 	__aligned_u64 offset;
 	__aligned_u64 address;
+	__aligned_u64 affinity;
+	__u32 reuse;
+	__u32 __reserved;
 };
 
 /**
@@ -542,6 +575,9 @@ struct wasmpool_slot_free {
  * @pages_replaced: out: kept pages a reset found referenced by something
  *	else and dropped instead of handing them to the next tenant (added in
  *	wasmpool 0.2; 0 from older modules)
+ * @warm_hits: out: allocations with an affinity key that got a warm slot
+ *	of the same key (0.2)
+ * @warm_misses: out: allocations with an affinity key that did not (0.2)
  *
  * Return: 0, or -1 with errno: EBADFD, EPERM as in the errno contract.
  */
@@ -560,6 +596,8 @@ struct wasmpool_stats {
 	__aligned_u64 metadata_bytes;
 	__aligned_u64 address;
 	__aligned_u64 pages_replaced;
+	__aligned_u64 warm_hits;
+	__aligned_u64 warm_misses;
 };
 
 /**

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A program linked against libwasmpool 0.1 passes the structures of 0.1:
+ * the LIBWASMPOOL_0.1 versions of the functions whose structures grew in
+ * 0.2 must write no byte past 0.1's size, and the 0.2 versions fill the
+ * whole structure. Needs no device: the ioctl fails on /dev/null after the
+ * library has filled in the structure.
+ *
+ * Copyright (C) 2026 The wasmpool developers
+ */
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wasmpool.h"
+
+__asm__(".symver wp01_slot_alloc, wasmpool_slot_alloc@LIBWASMPOOL_0.1");
+__asm__(".symver wp01_slot_alloc_stripe, wasmpool_slot_alloc_stripe@LIBWASMPOOL_0.1");
+__asm__(".symver wp01_stats, wasmpool_stats@LIBWASMPOOL_0.1");
+int wp01_slot_alloc(struct wasmpool *pool, uint64_t bytes, struct wasmpool_slot_alloc *slot);
+int wp01_slot_alloc_stripe(struct wasmpool *pool, uint64_t bytes, uint32_t stripe,
+			   struct wasmpool_slot_alloc *slot);
+int wp01_stats(struct wasmpool *pool, struct wasmpool_stats *stats);
+
+#define SIZE_0_1(type, last) (offsetof(type, last) + sizeof(((type *)0)->last))
+#define CANARY 0xa5
+
+static int n, failed;
+
+static void ok(int cond, const char *what)
+{
+	n++;
+	printf("%sok %d - %s\n", cond ? "" : "not ", n, what);
+	failed += !cond;
+}
+
+/* The call wrote size @size (as its first field) and nothing past @size. */
+static int wrote_exactly(const unsigned char *p, size_t size, size_t total)
+{
+	uint32_t got;
+	size_t i;
+
+	memcpy(&got, p, sizeof(got));
+	if (got != size)
+		return 0;
+	for (i = size; i < total; i++)
+		if (p[i] != CANARY)
+			return 0;
+	return 1;
+}
+
+int main(void)
+{
+	struct wasmpool pool = { .fd = open("/dev/null", O_RDWR | O_CLOEXEC) };
+	size_t alloc01 = SIZE_0_1(struct wasmpool_slot_alloc, address);
+	size_t stats01 = SIZE_0_1(struct wasmpool_stats, address);
+	union {
+		struct wasmpool_slot_alloc a;
+		struct wasmpool_stats st;
+		unsigned char b[512];
+	} u;
+
+	printf("TAP version 13\n1..6\n");
+	if (pool.fd < 0) {
+		perror("/dev/null");
+		return 1;
+	}
+	memset(&u, CANARY, sizeof(u));
+	wp01_slot_alloc(&pool, 4096, &u.a);
+	ok(wrote_exactly(u.b, alloc01, sizeof(u)), "wasmpool_slot_alloc@LIBWASMPOOL_0.1 writes 0.1's size");
+	memset(&u, CANARY, sizeof(u));
+	wp01_slot_alloc_stripe(&pool, 4096, 0, &u.a);
+	ok(wrote_exactly(u.b, alloc01, sizeof(u)), "wasmpool_slot_alloc_stripe@LIBWASMPOOL_0.1 writes 0.1's size");
+	memset(&u, CANARY, sizeof(u));
+	wp01_stats(&pool, &u.st);
+	ok(wrote_exactly(u.b, stats01, sizeof(u)), "wasmpool_stats@LIBWASMPOOL_0.1 writes 0.1's size");
+	memset(&u, CANARY, sizeof(u));
+	wasmpool_slot_alloc(&pool, 4096, &u.a);
+	ok(wrote_exactly(u.b, sizeof(u.a), sizeof(u)), "wasmpool_slot_alloc fills the whole structure");
+	memset(&u, CANARY, sizeof(u));
+	wasmpool_slot_alloc_affinity(&pool, 4096, 7, &u.a);
+	ok(wrote_exactly(u.b, sizeof(u.a), sizeof(u)) && u.a.affinity == 7 &&
+	   u.a.flags == WASMPOOL_SLOT_ALLOC_AFFINITY, "wasmpool_slot_alloc_affinity passes the key");
+	memset(&u, CANARY, sizeof(u));
+	wasmpool_stats(&pool, &u.st);
+	ok(wrote_exactly(u.b, sizeof(u.st), sizeof(u)), "wasmpool_stats fills the whole structure");
+	close(pool.fd);
+	return failed != 0;
+}
