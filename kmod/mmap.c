@@ -151,8 +151,25 @@ static int wp_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
 	return 0;
 }
 
+/*
+ * Fault-around maps nothing here: a page may be mapped only under its
+ * slot's lock, which cannot be taken under RCU, and wp_pages_fault() maps a
+ * run of resident pages itself. The hook is there because the core calls
+ * ->fault under the per-VMA lock (6.12) only for mappings that have it;
+ * without it every fault was refused there and retried under mmap_lock.
+ * wp_vm_fault() needs no mmap_lock: the VMA's lock keeps the VMA, its file
+ * and so the pool alive, and the handler drops whichever lock it was
+ * called with before it waits.
+ */
+static vm_fault_t wp_vm_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
+				  pgoff_t end_pgoff)
+{
+	return 0;
+}
+
 static const struct vm_operations_struct wp_vm_ops = {
 	.fault = wp_vm_fault,
+	.map_pages = wp_vm_map_pages,
 	.open = wp_vm_open,
 	.close = wp_vm_close,
 	.may_split = wp_vm_may_split,

@@ -128,7 +128,8 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
  * @address: the page-aligned faulting address
  * @pgoff: the page's offset in the file
  *
- * Context: mmap_lock held (fault); the slot's lock held for read.
+ * Context: a fault (mmap_lock or the VMA's lock held); the slot's lock
+ * held for read.
  * Return: VM_FAULT_NOPAGE when the page is mapped (by us or by a racing
  * fault), VM_FAULT_OOM when memory (or the memory cgroup) is exhausted,
  * VM_FAULT_SIGBUS at the pool's resident limit.

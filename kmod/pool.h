@@ -4,7 +4,8 @@
  * its slots and their free lists, its resident pages and its counters.
  *
  * Locking, outermost first:
- *   mmap_lock of the owner mm (->mmap, vm_operations, the fault handler)
+ *   mmap_lock of the owner mm (->mmap, vm_operations, the fault handler),
+ *     or for the fault handler on 6.12 the faulting VMA's per-VMA lock
  *   wp_slot.lock (rw_semaphore: faults read; grow, reset, free write)
  *   i_mmap_rwsem of the pool's mapping (taken by unmap_mapping_range())
  *   wp_pool.lock (spinlock: free lists, slot states, slots_in_use)
