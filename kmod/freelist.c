@@ -28,7 +28,7 @@
 
 #include "pool.h"
 
-/* The affinity hash: a bucket per 4 slots, at most 64 Ki buckets. */
+/* The affinity hash: a bucket per 4 slots, 2 to 64 Ki buckets. */
 #define WP_AFFINITY_MAX_BITS	16
 
 /**
@@ -41,7 +41,8 @@
  */
 int wp_freelist_alloc(struct wp_pool *pool, u64 num_slots)
 {
-	int bits = clamp_t(int, order_base_2(num_slots) - 2, 0, WP_AFFINITY_MAX_BITS);
+	/* hash_64() needs at least one bit: with 0 it would shift by 64. */
+	int bits = clamp_t(int, order_base_2(num_slots) - 2, 1, WP_AFFINITY_MAX_BITS);
 
 	pool->affinity_bits = bits;
 	pool->affinity = kvcalloc(1U << bits, sizeof(*pool->affinity),

@@ -93,7 +93,7 @@ static void do_configure(struct file_state *f)
 		.guard_bytes = pick(guard, 5),
 		.pkey_mode = rnd() % 4,
 		.max_pkeys = rnd() % 3 ? 0 : rnd() % 20,
-		.flags = rnd() % 4 ? rnd() % 8 : rnd(),
+		.flags = rnd() % 4 ? rnd() % 16 : rnd(),
 	};
 
 	c.reservation_bytes = rnd() % 4 ? c.max_memory_bytes : pick(mem, 6);
@@ -171,7 +171,15 @@ static void do_slot_op(struct file_state *f)
 
 	switch (rnd() % 7) {
 	case 0:
-		if (!wp_alloc(f->fd, bytes, &a)) {
+		/* half of them with an affinity key of a few "modules" */
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		a.accessible_bytes = bytes;
+		if (rnd() % 2) {
+			a.flags = WASMPOOL_SLOT_ALLOC_AFFINITY;
+			a.affinity = rnd() % 4;
+		}
+		if (!wp_ioctl(f->fd, WASMPOOL_IOC_SLOT_ALLOC, &a)) {
 			cnt->allocated++;
 			f->live[f->nlive++ % 8].slot = a.slot;
 			f->live[(f->nlive - 1) % 8].bytes = bytes;

@@ -535,6 +535,35 @@ TEST_F(pool, affinity_miss_evicts_the_oldest_warm_slot)
 	EXPECT_EQ(0, wp_free(self->fd, x.slot));
 }
 
+/* The affinity hash of the smallest pools (once a shift by 64: an oops). */
+TEST(affinity_in_pools_of_one_to_four_slots)
+{
+	for (uint64_t n = 1; n <= 4; n++) {
+		struct wasmpool_configure c = small_config();
+		struct wasmpool_slot_alloc a, b;
+		char *p;
+		int fd;
+
+		WP_TEST_OPEN_DEVICE(fd);
+		c.num_slots = n;
+		ASSERT_EQ(0, wp_configure(fd, &c));
+		p = mmap(NULL, c.layout.total_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_EQ(0, alloc_keyed(fd, PAGE, 42, &a));
+		p[a.offset] = 1;	/* a page kept: the slot goes warm */
+		ASSERT_EQ(0, wp_free(fd, a.slot));
+		ASSERT_EQ(0, alloc_keyed(fd, PAGE, 42, &b));
+		EXPECT_EQ(a.slot, b.slot);
+		EXPECT_EQ(WASMPOOL_SLOT_WARM_HIT, b.reuse);
+		EXPECT_EQ(0, p[b.offset]);
+		EXPECT_EQ(0, wp_free(fd, b.slot));
+		ASSERT_EQ(0, alloc_keyed(fd, PAGE, 43, &b));
+		EXPECT_EQ(0, wp_free(fd, b.slot));
+		munmap(p, c.layout.total_bytes);
+		close(fd);
+	}
+}
+
 TEST_F(pool, affinity_hit_with_smaller_size_faults_above)
 {
 	struct wasmpool_slot_alloc a, b;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * stress_test: for a bounded time, threads on every vCPU run tenants on one
- * pool (alloc, check every accessible byte is zero, dirty random pages,
- * grow, reset, free) while the main thread keeps starting processes that
+ * warm pool (alloc, half of them with an affinity key; check every
+ * accessible byte is zero, dirty random pages, grow, reset, free) while the main thread keeps starting processes that
  * use pools of their own and SIGKILLs them at random moments. No tenant
  * may ever see a non-zero byte, and afterwards the module-wide counters are
  * back where they were.
@@ -67,7 +67,15 @@ static void *tenant_thread(void *arg)
 		char *s;
 		int ret;
 
-		ret = wp_alloc(fd, size, &a);
+		/* half of the tenants are of one of 4 "modules": affinity */
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		a.accessible_bytes = size;
+		if (rand_r(&seed) % 2) {
+			a.flags = WASMPOOL_SLOT_ALLOC_AFFINITY;
+			a.affinity = rand_r(&seed) % 4;
+		}
+		ret = wp_ioctl(fd, WASMPOOL_IOC_SLOT_ALLOC, &a);
 		if (ret == -ENOSPC)
 			continue;
 		if (ret) {
