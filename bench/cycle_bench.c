@@ -1,15 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * cycle_bench: one alloc -> touch K pages -> reset -> free cycle, through
- * /dev/wasmpool and through the userspace strategy of Wasmtime's pooling
- * allocator (the baseline: one PROT_NONE MAP_NORESERVE reservation,
- * mprotect() to allocate, memset() of keep_resident + MADV_DONTNEED of the
- * rest + mprotect(PROT_NONE) to reset), in the same process, same boot.
+ * /dev/wasmpool and through two userspace strategies of Wasmtime's pooling
+ * allocator (bench/baselines.h), in the same process, same boot:
+ *   - wasmtime: what Wasmtime does today, the main baseline: the slot stays
+ *     read-write between instances and the same module gets it back, so a
+ *     cycle makes no mprotect(); reset with one PAGEMAP_SCAN ioctl, memset()
+ *     of the dirty pages it finds (at most keep_resident's worth) and
+ *     MADV_DONTNEED from where the scan stopped; or, without the ioctl
+ *     (before Linux 6.7) or with keep_resident 0, memset() of keep_resident
+ *     + MADV_DONTNEED of the rest;
+ *   - classic: the 2022 strategy: mprotect() to allocate, memset() of
+ *     keep_resident + MADV_DONTNEED of the rest + mprotect(PROT_NONE) to
+ *     free.
  *
  * Prints one line per configuration: the median time of a cycle (over
- * repeated runs, with min and max) for each, and the ratio baseline/device
- * (above 1: the device is faster), each followed by a machine-readable
- * "csv,cycle,..." line. --quick: a few cycles only (make check's smoke run).
+ * repeated runs, with min and max) for each, the ratios baseline/device
+ * (above 1: the device is faster) and what Wasmtime's resets did, each
+ * followed by a machine-readable "csv,cycle,..." line. After the timed runs,
+ * each strategy's next tenant must find the touched pages zeroed. --quick:
+ * a few cycles only (make check's smoke run).
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -23,17 +33,25 @@
 #include <unistd.h>
 
 #include "wasmpool.h"
+#include "baselines.h"
 
 #define PAGE		4096UL
 #define MAX_MEM		(4UL << 20)	/* 4 MiB memories: room for 256 pages + */
 #define SLOTS		64
 #define RUNS		7
+#define MODULE		0		/* one module: Wasmtime's affinity applies */
 
-struct baseline {
-	char *base;
-	size_t slot_bytes, pre, keep;
-	uint32_t free[SLOTS];
-	int nfree;
+enum { DEV, CLASSIC, WT, NSTRAT };
+
+struct bench {
+	struct wasmpool dev;
+	struct classic_pool classic;
+	struct wt_pool wt;
+	struct wt_stats st;
+	uint32_t classic_free[SLOTS];
+	int classic_nfree;
+	size_t accessible;
+	int pages;
 };
 
 static double now(void)
@@ -44,52 +62,64 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int baseline_init(struct baseline *b, const struct wasmpool_layout *l, size_t keep)
+static void touch(char *s, int pages)
 {
-	b->base = mmap(NULL, l->total_bytes, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (b->base == MAP_FAILED)
-		return -errno;
-	b->slot_bytes = l->slot_bytes;
-	b->pre = l->pre_slab_guard_bytes;
-	b->keep = keep;
-	for (b->nfree = 0; b->nfree < SLOTS; b->nfree++)
-		b->free[b->nfree] = SLOTS - 1 - b->nfree;
-	return 0;
-}
-
-/* One cycle the way a userspace pool does it. */
-static int baseline_cycle(struct baseline *b, size_t accessible, int pages)
-{
-	uint32_t slot = b->free[--b->nfree];
-	char *s = b->base + b->pre + slot * b->slot_bytes;
-	size_t keep = b->keep < accessible ? b->keep : accessible;
 	int i;
 
-	if (mprotect(s, accessible, PROT_READ | PROT_WRITE))
-		return -errno;
 	for (i = 0; i < pages; i++)
 		s[i * PAGE] = 1;
-	memset(s, 0, keep);
-	if (accessible > keep && madvise(s + keep, accessible - keep, MADV_DONTNEED))
-		return -errno;
-	if (mprotect(s, accessible, PROT_NONE))
-		return -errno;
-	b->free[b->nfree++] = slot;
-	return 0;
 }
 
-static int device_cycle(struct wasmpool *p, size_t accessible, int pages)
+/* Every page the last tenant touched reads 0 again. */
+static int zeroed(const char *s, int pages)
 {
-	struct wasmpool_slot_alloc a;
-	int i, ret;
+	int i;
 
-	ret = wasmpool_slot_alloc(p, accessible, &a);
-	if (ret)
-		return ret;
 	for (i = 0; i < pages; i++)
-		p->base[a.offset + i * PAGE] = 1;
-	return wasmpool_slot_free(p, a.slot);
+		if (s[i * PAGE])
+			return 0;
+	return 1;
+}
+
+/*
+ * One cycle of strategy @which; with @check, verify first that the slot
+ * comes back zeroed (not timed: a read before the touch would fault twice).
+ */
+static int cycle(struct bench *b, int which, int check)
+{
+	if (which == DEV) {
+		struct wasmpool_slot_alloc a;
+		int ret = wasmpool_slot_alloc(&b->dev, b->accessible, &a);
+
+		if (ret)
+			return ret;
+		if (check && !zeroed(b->dev.base + a.offset, b->pages))
+			return -EUCLEAN;
+		touch(b->dev.base + a.offset, b->pages);
+		return wasmpool_slot_free(&b->dev, a.slot);
+	}
+	if (which == CLASSIC) {
+		uint32_t slot = b->classic_free[--b->classic_nfree];
+		int ret = classic_alloc(&b->classic, slot, b->accessible);
+
+		if (ret)
+			return ret;
+		if (check && !zeroed(classic_slot(&b->classic, slot), b->pages))
+			return -EUCLEAN;
+		touch(classic_slot(&b->classic, slot), b->pages);
+		ret = classic_free(&b->classic, slot, b->accessible);
+		b->classic_free[b->classic_nfree++] = slot;
+		return ret;
+	} else {
+		int32_t slot = wt_alloc(&b->wt, MODULE, b->accessible);
+
+		if (slot < 0)
+			return slot;
+		if (check && !zeroed(wt_slot_addr(&b->wt, slot), b->pages))
+			return -EUCLEAN;
+		touch(wt_slot_addr(&b->wt, slot), b->pages);
+		return wt_free(&b->wt, slot, &b->st);
+	}
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -99,19 +129,20 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static const char *const names[NSTRAT] = { "device", "classic", "wasmtime" };
+
 int main(int argc, char **argv)
 {
 	static const int touched[] = { 1, 16, 256 };
 	static const size_t keeps[] = { 0, 64 << 10, 1 << 20 };
 	int quick = argc > 1 && !strcmp(argv[1], "--quick");
-	unsigned int k, q, r;
+	unsigned int k, q, r, w;
+	int note = 0;
 
 	if (argc > 1 && !quick) {
 		fprintf(stderr, "usage: cycle_bench [--quick]\n");
 		return 2;
 	}
-	printf("%-8s %-10s %28s %28s %8s\n", "pages", "keep", "device us (min-max)",
-	       "baseline us (min-max)", "ratio");
 	for (q = 0; q < 3; q++) {
 		for (k = 0; k < 3; k++) {
 			struct wasmpool_configure cfg = {
@@ -121,52 +152,78 @@ int main(int argc, char **argv)
 				.num_slots = SLOTS,
 				.keep_resident_bytes = keeps[q],
 			};
-			double dev[RUNS], base[RUNS];
 			int cycles = quick ? 5 : touched[k] >= 256 ? 100 : 1000, i, ret;
-			size_t accessible = MAX_MEM;
-			struct wasmpool pool;
-			struct baseline b;
+			double t[NSTRAT][RUNS], med[NSTRAT];
+			static struct bench b;
 
-			ret = wasmpool_create(&pool, &cfg);
+			memset(&b, 0, sizeof(b));
+			b.accessible = MAX_MEM;
+			b.pages = touched[k];
+			ret = wasmpool_create(&b.dev, &cfg);
 			if (ret) {
 				fprintf(stderr, "cycle_bench: wasmpool_create: %s\n", strerror(-ret));
 				return 1;
 			}
-			ret = baseline_init(&b, &pool.layout, keeps[q]);
+			ret = classic_init(&b.classic, &b.dev.layout, keeps[q]);
+			if (!ret)
+				ret = wt_init(&b.wt, &b.dev.layout, keeps[q]);
 			if (ret) {
 				fprintf(stderr, "cycle_bench: baseline: %s\n", strerror(-ret));
 				return 1;
 			}
-			/* warm both (page tables, kept pages), then alternate runs */
-			for (i = 0; i < (quick ? 2 : 50); i++)
-				if (device_cycle(&pool, accessible, touched[k]) ||
-				    baseline_cycle(&b, accessible, touched[k]))
-					return 1;
-			for (r = 0; r < RUNS; r++) {
-				double t0 = now();
-
-				for (i = 0; i < cycles; i++)
-					if (device_cycle(&pool, accessible, touched[k]))
-						return 1;
-				dev[r] = (now() - t0) / cycles * 1e6;
-				t0 = now();
-				for (i = 0; i < cycles; i++)
-					if (baseline_cycle(&b, accessible, touched[k]))
-						return 1;
-				base[r] = (now() - t0) / cycles * 1e6;
+			for (b.classic_nfree = 0; b.classic_nfree < SLOTS; b.classic_nfree++)
+				b.classic_free[b.classic_nfree] = SLOTS - 1 - b.classic_nfree;
+			if (!note++) {
+				printf("wasmtime: %s\n", wt_pagemap_note(&b.wt));
+				printf("%-6s %-8s %24s %24s %7s %24s %7s  %s\n", "pages", "keep",
+				       "device us (min-max)", "classic us (min-max)", "ratio",
+				       "wasmtime us (min-max)", "ratio", "wasmtime reset");
 			}
-			qsort(dev, RUNS, sizeof(double), cmp_double);
-			qsort(base, RUNS, sizeof(double), cmp_double);
-			printf("%-8d %-10zu %10.1f (%6.1f-%8.1f) %10.1f (%6.1f-%8.1f) %7.2fx\n",
-			       touched[k], keeps[q], dev[RUNS / 2], dev[0], dev[RUNS - 1],
-			       base[RUNS / 2], base[0], base[RUNS - 1],
-			       base[RUNS / 2] / dev[RUNS / 2]);
-			printf("csv,cycle,%d,%zu,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.3f\n",
-			       touched[k], keeps[q], dev[RUNS / 2], dev[0], dev[RUNS - 1],
-			       base[RUNS / 2], base[0], base[RUNS - 1],
-			       base[RUNS / 2] / dev[RUNS / 2]);
-			munmap(b.base, pool.layout.total_bytes);
-			wasmpool_destroy(&pool);
+			/* warm all three (page tables, kept pages), then alternate runs */
+			for (i = 0; i < (quick ? 2 : 50); i++)
+				for (w = 0; w < NSTRAT; w++)
+					if ((ret = cycle(&b, w, 0)))
+						goto failed;
+			memset(&b.st, 0, sizeof(b.st));
+			for (r = 0; r < RUNS; r++) {
+				for (w = 0; w < NSTRAT; w++) {
+					double t0 = now();
+
+					for (i = 0; i < cycles; i++)
+						if ((ret = cycle(&b, w, 0)))
+							goto failed;
+					t[w][r] = (now() - t0) / cycles * 1e6;
+				}
+			}
+			for (w = 0; w < NSTRAT; w++) {
+				qsort(t[w], RUNS, sizeof(double), cmp_double);
+				med[w] = t[w][RUNS / 2];
+			}
+			printf("%-6d %-8zu %8.1f (%6.1f-%7.1f) %8.1f (%6.1f-%7.1f) %6.2fx "
+			       "%8.1f (%6.1f-%7.1f) %6.2fx  %s\n",
+			       touched[k], keeps[q], med[DEV], t[DEV][0], t[DEV][RUNS - 1],
+			       med[CLASSIC], t[CLASSIC][0], t[CLASSIC][RUNS - 1],
+			       med[CLASSIC] / med[DEV], med[WT], t[WT][0], t[WT][RUNS - 1],
+			       med[WT] / med[DEV], wt_stats_kind(&b.st));
+			printf("csv,cycle,%d,%zu,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.3f,"
+			       "%.2f,%.2f,%.2f,%.3f,%s\n",
+			       touched[k], keeps[q], med[DEV], t[DEV][0], t[DEV][RUNS - 1],
+			       med[CLASSIC], t[CLASSIC][0], t[CLASSIC][RUNS - 1],
+			       med[CLASSIC] / med[DEV], med[WT], t[WT][0], t[WT][RUNS - 1],
+			       med[WT] / med[DEV], wt_stats_kind(&b.st));
+			/* the next tenant of each finds zeroes */
+			for (w = 0; w < NSTRAT; w++)
+				if ((ret = cycle(&b, w, 1)))
+					goto failed;
+			wt_fini(&b.wt);
+			classic_fini(&b.classic);
+			wasmpool_destroy(&b.dev);
+			continue;
+failed:
+			fprintf(stderr, "cycle_bench: %s, %d pages, keep %zu: %s\n", names[w],
+				touched[k], keeps[q], ret == -EUCLEAN ?
+				"a touched page was not zeroed for the next tenant" : strerror(-ret));
+			return 1;
 		}
 	}
 	return 0;
