@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * scale_bench: (1) the alloc -> touch 1 page -> reset -> free cycle from
- * one thread and from one thread per vCPU at once, through /dev/wasmpool
- * and through the userspace strategy (mprotect(), MADV_DONTNEED), as
- * cycles per second; (2) the cost of one reset as a function of the pages
- * resident in the slot (keep_resident 0). Same process, same boot. Lines
- * starting "csv," are machine-readable.
+ * scale_bench: (1) the alloc -> touch 1 page -> reset -> free cycle of a
+ * 4 MiB memory from one thread and from one thread per vCPU at once, with
+ * keep_resident 0 and 64 KiB, through /dev/wasmpool and through the two
+ * userspace strategies of bench/baselines.h (wasmtime: Wasmtime today, the
+ * slot stays read-write, PAGEMAP_SCAN reset, one module's slots shared by
+ * every thread through the affinity allocator's mutex; classic: mprotect()
+ * and MADV_DONTNEED per cycle, each thread on its own slots), as cycles per
+ * second; (2) the cost of one reset as a function of the pages resident in
+ * the slot (keep_resident 0). Same process, same boot. Lines starting
+ * "csv," are machine-readable.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -21,15 +25,20 @@
 #include <unistd.h>
 
 #include "wasmpool.h"
+#include "baselines.h"
 
 #define PAGE		4096UL
 #define MAX_MEM		(4UL << 20)
 #define SLOTS		64
 #define MAX_THREADS	64
 #define RUNS		5
+#define MODULE		0
+
+enum { DEV, CLASSIC, WT, NSTRAT };
 
 static struct wasmpool pool;
-static char *bbase;		/* the baseline's reservation */
+static struct classic_pool classic;
+static struct wt_pool wt;
 static double seconds;
 static atomic_int stop;
 
@@ -54,58 +63,60 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static char *bslot(uint32_t i)
-{
-	return bbase + pool.layout.pre_slab_guard_bytes + (uint64_t)i * pool.layout.slot_bytes;
-}
-
+/* One per thread, each on its own cache line. */
 struct worker {
-	int id, nthreads, device;
+	int id, nthreads, which;
 	long cycles;
 	int error;
-};
+	struct wt_stats st;
+} __attribute__((aligned(64)));
+
+static int one_cycle(struct worker *w, uint32_t *next)
+{
+	if (w->which == DEV) {
+		struct wasmpool_slot_alloc a;
+
+		if (wasmpool_slot_alloc(&pool, MAX_MEM, &a))
+			return -1;
+		pool.base[a.offset] = 1;
+		return wasmpool_slot_free(&pool, a.slot);
+	}
+	if (w->which == CLASSIC) {
+		/* the classic threads own disjoint slots, as a runtime's would */
+		uint32_t per = SLOTS / w->nthreads, slot = w->id * per + (*next)++ % per;
+
+		if (classic_alloc(&classic, slot, MAX_MEM))
+			return -1;
+		classic_slot(&classic, slot)[0] = 1;
+		return classic_free(&classic, slot, MAX_MEM);
+	} else {
+		int32_t slot = wt_alloc(&wt, MODULE, MAX_MEM);
+
+		if (slot < 0)
+			return slot;
+		wt_slot_addr(&wt, slot)[0] = 1;
+		return wt_free(&wt, slot, &w->st);
+	}
+}
 
 static void *cycle_worker(void *arg)
 {
 	struct worker *w = arg;
-	/* the baseline's threads own disjoint slots, as a runtime's would */
-	uint32_t per = SLOTS / w->nthreads, first = w->id * per, next = 0;
+	uint32_t next = 0;
 
 	while (!atomic_load(&stop)) {
-		if (w->device) {
-			struct wasmpool_slot_alloc a;
-
-			if (wasmpool_slot_alloc(&pool, 64 << 10, &a)) {
-				w->error = 1;
-				break;
-			}
-			pool.base[a.offset] = 1;
-			if (wasmpool_slot_free(&pool, a.slot)) {
-				w->error = 1;
-				break;
-			}
-		} else {
-			char *s = bslot(first + next++ % per);
-
-			if (mprotect(s, 64 << 10, PROT_READ | PROT_WRITE)) {
-				w->error = 1;
-				break;
-			}
-			s[0] = 1;
-			if (madvise(s, 64 << 10, MADV_DONTNEED) ||
-			    mprotect(s, 64 << 10, PROT_NONE)) {
-				w->error = 1;
-				break;
-			}
+		if (one_cycle(w, &next)) {
+			w->error = 1;
+			break;
 		}
 		w->cycles++;
 	}
 	return NULL;
 }
 
-static double throughput(int device, int nthreads)
+static double throughput(int which, int nthreads, struct wt_stats *st)
 {
-	struct worker w[MAX_THREADS];
+	static struct worker w[MAX_THREADS];
 	pthread_t t[MAX_THREADS];
 	double t0, dt;
 	long total = 0;
@@ -113,137 +124,190 @@ static double throughput(int device, int nthreads)
 
 	atomic_store(&stop, 0);
 	for (i = 0; i < nthreads; i++) {
-		w[i] = (struct worker){ .id = i, .nthreads = nthreads, .device = device };
+		w[i] = (struct worker){ .id = i, .nthreads = nthreads, .which = which };
 		pthread_create(&t[i], NULL, cycle_worker, &w[i]);
 	}
 	t0 = now();
 	usleep(seconds * 1e6);
 	atomic_store(&stop, 1);
-	for (i = 0; i < nthreads; i++) {
+	for (i = 0; i < nthreads; i++)
 		pthread_join(t[i], NULL);
+	dt = now() - t0;
+	for (i = 0; i < nthreads; i++) {
 		if (w[i].error)
 			return -1;
 		total += w[i].cycles;
+		wt_stats_add(st, &w[i].st);
 	}
-	dt = now() - t0;
 	return total / dt;
 }
 
 /* Mean time of one reset of a slot with @pages resident, in microseconds. */
-static double reset_cost(int device, int pages, int reps)
+static double reset_cost(int which, int pages, int reps, struct wt_stats *st)
 {
 	double spent = 0;
 	int r, i;
 
 	for (r = 0; r < reps; r++) {
 		struct wasmpool_slot_alloc a;
+		int32_t slot = 0;
 		char *s;
 		double t0;
 
-		if (device) {
+		if (which == DEV) {
 			if (wasmpool_slot_alloc(&pool, MAX_MEM, &a))
 				return -1;
 			s = pool.base + a.offset;
-		} else {
-			s = bslot(0);
-			if (mprotect(s, MAX_MEM, PROT_READ | PROT_WRITE))
+		} else if (which == CLASSIC) {
+			if (classic_alloc(&classic, 0, MAX_MEM))
 				return -1;
+			s = classic_slot(&classic, 0);
+		} else {
+			slot = wt_alloc(&wt, MODULE, MAX_MEM);
+			if (slot < 0)
+				return -1;
+			s = wt_slot_addr(&wt, slot);
 		}
 		for (i = 0; i < pages; i++)
 			s[i * PAGE] = 1;
 		t0 = now();
-		if (device) {
+		if (which == DEV) {
 			if (wasmpool_slot_reset(&pool, a.slot, MAX_MEM))
 				return -1;
+		} else if (which == CLASSIC) {
+			if (classic_free(&classic, 0, MAX_MEM))
+				return -1;
 		} else {
-			if (madvise(s, MAX_MEM, MADV_DONTNEED) || mprotect(s, MAX_MEM, PROT_NONE))
+			if (wt_reset(&wt, slot, st))
 				return -1;
 		}
 		spent += now() - t0;
-		if (device)
+		if (which == DEV)
 			wasmpool_slot_free(&pool, a.slot);
+		else if (which == WT)
+			wt_index_free(&wt, slot);
 	}
 	return spent / reps * 1e6;
 }
 
-int main(int argc, char **argv)
+/* The device pool and both baselines, with @keep. */
+static int setup(size_t keep)
 {
 	struct wasmpool_configure cfg = {
 		.max_memory_bytes = MAX_MEM,
 		.reservation_bytes = MAX_MEM,
 		.guard_bytes = 64 << 10,
 		.num_slots = SLOTS,
+		.keep_resident_bytes = keep,
 	};
+	int ret = wasmpool_create(&pool, &cfg);
+
+	if (ret) {
+		fprintf(stderr, "scale_bench: wasmpool_create: %s\n", strerror(-ret));
+		return ret;
+	}
+	ret = classic_init(&classic, &pool.layout, keep);
+	if (!ret)
+		ret = wt_init(&wt, &pool.layout, keep);
+	if (ret)
+		fprintf(stderr, "scale_bench: baseline: %s\n", strerror(-ret));
+	return ret;
+}
+
+static void teardown(void)
+{
+	wt_fini(&wt);
+	classic_fini(&classic);
+	wasmpool_destroy(&pool);
+}
+
+int main(int argc, char **argv)
+{
 	static const int resident[] = { 0, 1, 4, 16, 64, 256, 1024 };
+	static const size_t keeps[] = { 0, 64 << 10 };
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	int quick = argc > 1 && !strcmp(argv[1], "--quick");
 	int counts[2] = { 1, n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n };
-	unsigned int i;
-	int ret;
+	unsigned int i, q, w;
 
 	seconds = quick ? 0.02 : 0.5;
-	ret = wasmpool_create(&pool, &cfg);
-	if (ret) {
-		fprintf(stderr, "scale_bench: wasmpool_create: %s\n", strerror(-ret));
-		return 1;
-	}
-	bbase = mmap(NULL, pool.layout.total_bytes, PROT_NONE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (bbase == MAP_FAILED)
-		return 1;
+	printf("cycles per second (alloc, touch 1 page, reset, free; 4 MiB memories), median of %d (min-max),\n"
+	       "ratios device/baseline (above 1: the device is faster):\n", RUNS);
+	printf("%-8s %-6s %26s %26s %7s %26s %7s  %s\n", "threads", "keep", "device",
+	       "classic", "ratio", "wasmtime", "ratio", "wasmtime reset");
+	for (q = 0; q < sizeof(keeps) / sizeof(keeps[0]); q++) {
+		if (setup(keeps[q]))
+			return 1;
+		for (i = 0; i < 2; i++) {
+			double t[NSTRAT][RUNS];
+			struct wt_stats st = { 0 };
+			int r;
 
-	printf("cycles per second (alloc, touch 1 page, reset, free; keep_resident 0), median of %d (min-max):\n",
-	       RUNS);
-	printf("%-8s %28s %28s %8s\n", "threads", "device", "baseline", "ratio");
-	for (i = 0; i < 2; i++) {
-		double d[RUNS], b[RUNS];
-		int r;
-
-		for (r = 0; r < RUNS; r++) {
-			d[r] = throughput(1, counts[i]);
-			b[r] = throughput(0, counts[i]);
-			if (d[r] < 0 || b[r] < 0) {
-				fprintf(stderr, "scale_bench: a cycle failed\n");
-				return 1;
+			for (r = 0; r < RUNS; r++) {
+				for (w = 0; w < NSTRAT; w++) {
+					t[w][r] = throughput(w, counts[i], &st);
+					if (t[w][r] < 0) {
+						fprintf(stderr, "scale_bench: a cycle failed\n");
+						return 1;
+					}
+				}
 			}
+			for (w = 0; w < NSTRAT; w++)
+				sort_runs(t[w]);
+			printf("%-8d %-6zu %8.0f (%7.0f-%7.0f) %8.0f (%7.0f-%7.0f) %6.2fx "
+			       "%8.0f (%7.0f-%7.0f) %6.2fx  %s\n", counts[i], keeps[q],
+			       t[DEV][RUNS / 2], t[DEV][0], t[DEV][RUNS - 1],
+			       t[CLASSIC][RUNS / 2], t[CLASSIC][0], t[CLASSIC][RUNS - 1],
+			       t[DEV][RUNS / 2] / t[CLASSIC][RUNS / 2],
+			       t[WT][RUNS / 2], t[WT][0], t[WT][RUNS - 1],
+			       t[DEV][RUNS / 2] / t[WT][RUNS / 2], wt_stats_kind(&st));
+			printf("csv,threads,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.3f,%.0f,%.0f,%.0f,%.3f,%zu,%s\n",
+			       counts[i], t[DEV][RUNS / 2], t[DEV][0], t[DEV][RUNS - 1],
+			       t[CLASSIC][RUNS / 2], t[CLASSIC][0], t[CLASSIC][RUNS - 1],
+			       t[DEV][RUNS / 2] / t[CLASSIC][RUNS / 2],
+			       t[WT][RUNS / 2], t[WT][0], t[WT][RUNS - 1],
+			       t[DEV][RUNS / 2] / t[WT][RUNS / 2], keeps[q], wt_stats_kind(&st));
+			if (counts[1] == 1)
+				break;
 		}
-		sort_runs(d);
-		sort_runs(b);
-		printf("%-8d %10.0f (%7.0f-%7.0f) %10.0f (%7.0f-%7.0f) %7.2fx\n", counts[i],
-		       d[RUNS / 2], d[0], d[RUNS - 1], b[RUNS / 2], b[0], b[RUNS - 1],
-		       d[RUNS / 2] / b[RUNS / 2]);
-		printf("csv,threads,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.3f\n", counts[i],
-		       d[RUNS / 2], d[0], d[RUNS - 1], b[RUNS / 2], b[0], b[RUNS - 1],
-		       d[RUNS / 2] / b[RUNS / 2]);
-		if (counts[1] == 1)
-			break;
+		teardown();
 	}
 
-	printf("one reset, by pages resident in the slot (keep_resident 0), microseconds, median of %d (min-max):\n",
-	       RUNS);
-	printf("%-8s %26s %26s %8s\n", "pages", "device", "baseline", "ratio");
+	if (setup(0))
+		return 1;
+	printf("one reset, by pages resident in the slot (keep_resident 0), microseconds, median of %d (min-max),\n"
+	       "ratios baseline/device (above 1: the device is faster):\n", RUNS);
+	printf("%-8s %24s %24s %7s %24s %7s  %s\n", "pages", "device", "classic", "ratio",
+	       "wasmtime", "ratio", "wasmtime reset");
 	for (i = 0; i < sizeof(resident) / sizeof(resident[0]); i++) {
 		int reps = quick ? 2 : resident[i] >= 256 ? 10 : 40, r;
-		double d[RUNS], b[RUNS];
+		struct wt_stats st = { 0 };
+		double t[NSTRAT][RUNS];
 
 		for (r = 0; r < RUNS; r++) {
-			d[r] = reset_cost(1, resident[i], reps);
-			b[r] = reset_cost(0, resident[i], reps);
-			if (d[r] < 0 || b[r] < 0) {
-				fprintf(stderr, "scale_bench: a reset failed\n");
-				return 1;
+			for (w = 0; w < NSTRAT; w++) {
+				t[w][r] = reset_cost(w, resident[i], reps, &st);
+				if (t[w][r] < 0) {
+					fprintf(stderr, "scale_bench: a reset failed\n");
+					return 1;
+				}
 			}
 		}
-		sort_runs(d);
-		sort_runs(b);
-		printf("%-8d %9.1f (%6.1f-%7.1f) %9.1f (%6.1f-%7.1f) %7.2fx\n", resident[i],
-		       d[RUNS / 2], d[0], d[RUNS - 1], b[RUNS / 2], b[0], b[RUNS - 1],
-		       b[RUNS / 2] / d[RUNS / 2]);
-		printf("csv,reset,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.3f\n", resident[i],
-		       d[RUNS / 2], d[0], d[RUNS - 1], b[RUNS / 2], b[0], b[RUNS - 1],
-		       b[RUNS / 2] / d[RUNS / 2]);
+		for (w = 0; w < NSTRAT; w++)
+			sort_runs(t[w]);
+		printf("%-8d %8.1f (%6.1f-%7.1f) %8.1f (%6.1f-%7.1f) %6.2fx %8.1f (%6.1f-%7.1f) %6.2fx  %s\n",
+		       resident[i], t[DEV][RUNS / 2], t[DEV][0], t[DEV][RUNS - 1],
+		       t[CLASSIC][RUNS / 2], t[CLASSIC][0], t[CLASSIC][RUNS - 1],
+		       t[CLASSIC][RUNS / 2] / t[DEV][RUNS / 2],
+		       t[WT][RUNS / 2], t[WT][0], t[WT][RUNS - 1],
+		       t[WT][RUNS / 2] / t[DEV][RUNS / 2], wt_stats_kind(&st));
+		printf("csv,reset,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.3f,%.2f,%.2f,%.2f,%.3f,%s\n",
+		       resident[i], t[DEV][RUNS / 2], t[DEV][0], t[DEV][RUNS - 1],
+		       t[CLASSIC][RUNS / 2], t[CLASSIC][0], t[CLASSIC][RUNS - 1],
+		       t[CLASSIC][RUNS / 2] / t[DEV][RUNS / 2],
+		       t[WT][RUNS / 2], t[WT][0], t[WT][RUNS - 1],
+		       t[WT][RUNS / 2] / t[DEV][RUNS / 2], wt_stats_kind(&st));
 	}
-	munmap(bbase, pool.layout.total_bytes);
-	wasmpool_destroy(&pool);
+	teardown();
 	return 0;
 }
