@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Plot the reset cost by resident pages from a make bench results file.
+# Plot the reset cost by resident pages from a make bench results file: the
+# device against both baselines (Wasmtime today, and the classic 2022
+# strategy; a results file from before the Wasmtime-today column plots the
+# classic one only).
 # Usage: bench/plot.sh RESULTS.csv OUT.png     (needs gnuplot)
 set -euo pipefail
 csv=$1
@@ -9,8 +12,15 @@ png=$2
 command -v gnuplot > /dev/null || exit 1
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
-# reset,PAGES,DEV_MEDIAN,DEV_MIN,DEV_MAX,BASE_MEDIAN,BASE_MIN,BASE_MAX,RATIO
-grep '^reset,' "$csv" | awk -F, '{ print ($2 == 0 ? 0.5 : $2), $3, $4, $5, $6, $7, $8 }' > "$data"
+# reset,PAGES,DEV,DEV_MIN,DEV_MAX,CLASSIC,CLASSIC_MIN,CLASSIC_MAX,CLASSIC/DEV,
+#       WT,WT_MIN,WT_MAX,WT/DEV,WT_RESET
+grep '^reset,' "$csv" | awk -F, '{ print ($2 == 0 ? 0.5 : $2), $3, $4, $5, $6, $7, $8, $10, $11, $12 }' > "$data"
+[ -s "$data" ] || { echo "plot.sh: no reset rows in $csv" >&2; exit 1; }
+plots="\"$data\" using 1:2:3:4 with yerrorlines title \"/dev/wasmpool reset (median, min-max)\""
+if awk 'NF < 10 { exit 1 }' "$data"; then
+	plots+=", \"$data\" using 1:8:9:10 with yerrorlines title \"Wasmtime today (keep_resident 0: MADV_DONTNEED)\""
+fi
+plots+=", \"$data\" using 1:5:6:7 with yerrorlines title \"classic 2022: MADV_DONTNEED + mprotect\""
 gnuplot <<PLOT
 set terminal png size 800,500 noenhanced
 set output "$png"
@@ -20,6 +30,5 @@ set ylabel "microseconds per reset"
 set logscale xy
 set key top left
 set grid
-plot "$data" using 1:2:3:4 with yerrorlines title "/dev/wasmpool reset (median, min-max)", \
-     "$data" using 1:5:6:7 with yerrorlines title "userspace: MADV_DONTNEED + mprotect"
+plot $plots
 PLOT

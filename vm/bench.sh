@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The benchmarks run inside the VM by `make bench`: the device against the
-# userspace strategy of Wasmtime's pooling allocator, in the same boot.
+# The benchmarks run inside the VM by `make bench`: the device against two
+# userspace strategies of Wasmtime's pooling allocator (bench/baselines.h:
+# today's, with PAGEMAP_SCAN, and 2022's, with mprotect() per cycle), in the
+# same boot.
 # With --quick, a smoke run (make check): a few iterations of each.
 # Lines starting "csv," are collected by the host into results.csv.
 set -e
@@ -17,5 +19,5 @@ echo "wasmpool bench: (1) setting up a pool: wall time (median of 5), system cal
 setup_bench $q | indent
 echo "wasmpool bench: (2) alloc -> touch K pages -> reset -> free, 4 MiB memories, median of 7 runs"
 cycle_bench $q | indent
-echo "wasmpool bench: (3) threads, (4) reset cost by resident pages"
+echo "wasmpool bench: (3) threads (keep_resident 0 and 64 KiB), (4) reset cost by resident pages"
 scale_bench $q | indent
