@@ -13,7 +13,7 @@ thp=/sys/kernel/mm/transparent_hugepage/enabled
 [ -w $thp ] && echo never > $thp
 echo "wasmpool bench: kernel $(uname -r), $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 echo "wasmpool bench: transparent huge pages: $(cat $thp 2>/dev/null || echo n/a)"
-echo "wasmpool bench: QEMU TCG stretches a syscall ~3x and a page fault ~8x: compare the ratios, not the times"
+echo "wasmpool bench: QEMU TCG stretches a syscall ~3x, a page fault ~8x and memset() far more (cycle_bench measures it): compare the ratios, not the times"
 indent() { sed 's/^/    /; s/^    csv,/csv,/'; }
 echo "wasmpool bench: (1) setting up a pool: wall time (median of 5), system calls, VMAs"
 setup_bench $q | indent
