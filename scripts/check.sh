@@ -216,7 +216,10 @@ vm() { # kernel cpu [run.sh options]
 }
 
 if [ $mode = demo ] || [ $mode = bench ]; then
+	# The VM's 2 vCPUs share the host: its load says how noisy a run was.
+	[ $mode = bench ] && echo "host load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	vm "${kernels[-1]}" max --$mode
+	[ $mode = bench ] && echo "host load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	if [ $mode = bench ]; then
 		mkdir -p build/bench
 		grep '^csv,' "$logs/vm-${kernels[-1]}-max.log" | sed 's/^csv,//' \
