@@ -178,7 +178,16 @@ struct wt_link {
 };
 
 struct wt_slot {
-	size_t accessible;		/* read-write bytes, kept between instances */
+	/*
+	 * MemoryPool::image_slots[i]: a Mutex<Option<MemoryImageSlot>> that
+	 * an allocation takes the slot's state out of and its deallocation
+	 * puts back.
+	 */
+	pthread_mutex_t image_lock;
+	int image_taken;		/* guarded by image_lock */
+	/* the holder's, from wt_alloc() to wt_release(); kept in between */
+	size_t accessible;		/* read-write bytes */
+	/* guarded by wt_pool.lock */
 	int32_t module;			/* last (or current) module, or WT_NONE */
 	int used;
 	struct wt_link warm;		/* in wt_pool.warm, when unused */
@@ -190,8 +199,11 @@ struct wt_pool {
 	size_t total, slot_bytes, pre, keep;
 	int pagemap;			/* /proc/self/pagemap with PAGEMAP_SCAN, or -1 */
 	int pagemap_errno;		/* why not, when -1 */
-	pthread_mutex_t lock;		/* guards what follows */
-	uint32_t nslots, last_cold, unused_warm, max_unused_warm;
+	uint32_t nslots;
+	/* ModuleAffinityIndexAllocator: its Mutex<Inner>, guarding what follows */
+	pthread_mutex_t lock;
+	uint32_t last_cold, unused_warm;
+	uint32_t max_unused_warm;	/* Wasmtime's default: 100 */
 	struct wt_list warm;		/* LRU at the head */
 	struct wt_list affine[WT_MAX_MODULES];	/* MRU at the tail */
 	struct wt_slot *slots;
@@ -257,7 +269,6 @@ static inline int wt_pagemap_probe(int *err)
 	return fd;
 }
 
-/* max_unused_warm_slots: Wasmtime's default is 100. */
 static inline int wt_init(struct wt_pool *p, const struct wasmpool_layout *l, size_t keep)
 {
 	uint32_t i;
@@ -278,8 +289,10 @@ static inline int wt_init(struct wt_pool *p, const struct wasmpool_layout *l, si
 		munmap(p->base, p->total);
 		return -ENOMEM;
 	}
-	for (i = 0; i < p->nslots; i++)
+	for (i = 0; i < p->nslots; i++) {
+		pthread_mutex_init(&p->slots[i].image_lock, NULL);
 		p->slots[i].module = WT_NONE;
+	}
 	p->warm.head = p->warm.tail = WT_NONE;
 	for (i = 0; i < WT_MAX_MODULES; i++)
 		p->affine[i].head = p->affine[i].tail = WT_NONE;
@@ -290,6 +303,10 @@ static inline int wt_init(struct wt_pool *p, const struct wasmpool_layout *l, si
 
 static inline void wt_fini(struct wt_pool *p)
 {
+	uint32_t i;
+
+	for (i = 0; i < p->nslots; i++)
+		pthread_mutex_destroy(&p->slots[i].image_lock);
 	if (p->pagemap >= 0)
 		close(p->pagemap);
 	pthread_mutex_destroy(&p->lock);
@@ -352,6 +369,20 @@ static inline void wt_index_free(struct wt_pool *p, int32_t id)
 }
 
 /*
+ * The end of a deallocation, after the reset: put the slot's state back
+ * (return_memory_image_slot()), then free its index.
+ */
+static inline void wt_release(struct wt_pool *p, int32_t id)
+{
+	struct wt_slot *s = &p->slots[id];
+
+	pthread_mutex_lock(&s->image_lock);
+	s->image_taken = 0;
+	pthread_mutex_unlock(&s->image_lock);
+	wt_index_free(p, id);
+}
+
+/*
  * Allocate a memory of @accessible bytes for @module (MemoryPool::allocate
  * + MemoryImageSlot::instantiate, without an image): the slot's read-write
  * part grows or shrinks to @accessible with mprotect(), or stays as it is.
@@ -367,6 +398,9 @@ static inline int32_t wt_alloc(struct wt_pool *p, int32_t module, size_t accessi
 		return -EBUSY;
 	s = &p->slots[id];
 	base = wt_slot_addr(p, id);
+	pthread_mutex_lock(&s->image_lock);	/* take_memory_image_slot() */
+	s->image_taken = 1;
+	pthread_mutex_unlock(&s->image_lock);
 	if (s->accessible < accessible) {
 		if (mprotect(base + s->accessible, accessible - s->accessible,
 			     PROT_READ | PROT_WRITE))
@@ -379,7 +413,7 @@ static inline int32_t wt_alloc(struct wt_pool *p, int32_t module, size_t accessi
 	return id;
 fail:
 	err = -errno;
-	wt_index_free(p, id);
+	wt_release(p, id);
 	return err;
 }
 
@@ -439,14 +473,14 @@ static inline int wt_reset(struct wt_pool *p, int32_t id, struct wt_stats *st)
 	return 0;
 }
 
-/* Free a memory: reset it (it stays accessible), then its index. */
+/* Free a memory: reset it (it stays accessible), then release it. */
 static inline int wt_free(struct wt_pool *p, int32_t id, struct wt_stats *st)
 {
 	int ret = wt_reset(p, id, st);
 
 	if (ret)
 		return ret;
-	wt_index_free(p, id);
+	wt_release(p, id);
 	return 0;
 }
 

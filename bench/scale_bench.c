@@ -185,7 +185,7 @@ static double reset_cost(int which, int pages, int reps, struct wt_stats *st)
 		if (which == DEV)
 			wasmpool_slot_free(&pool, a.slot);
 		else if (which == WT)
-			wt_index_free(&wt, slot);
+			wt_release(&wt, slot);
 	}
 	return spent / reps * 1e6;
 }
