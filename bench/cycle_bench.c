@@ -38,7 +38,7 @@
 #define PAGE		4096UL
 #define MAX_MEM		(4UL << 20)	/* 4 MiB memories: room for 256 pages + */
 #define SLOTS		64
-#define RUNS		7
+#define RUNS		15		/* short runs, alternating: a busy host drifts */
 #define MODULE		0		/* one module: Wasmtime's affinity applies */
 
 enum { DEV, CLASSIC, WT, NSTRAT };
@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 				.num_slots = SLOTS,
 				.keep_resident_bytes = keeps[q],
 			};
-			int cycles = quick ? 5 : touched[k] >= 256 ? 100 : 1000, i, ret;
+			int cycles = quick ? 5 : touched[k] >= 256 ? 40 : 400, i, ret;
 			double t[NSTRAT][RUNS], med[NSTRAT];
 			static struct bench b;
 

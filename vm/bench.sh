@@ -17,7 +17,7 @@ echo "wasmpool bench: QEMU TCG stretches a syscall ~3x, a page fault ~8x and mem
 indent() { sed 's/^/    /; s/^    csv,/csv,/'; }
 echo "wasmpool bench: (1) setting up a pool: wall time (median of 5), system calls, VMAs"
 setup_bench $q | indent
-echo "wasmpool bench: (2) alloc -> touch K pages -> reset -> free, 4 MiB memories, median of 7 runs"
+echo "wasmpool bench: (2) alloc -> touch K pages -> reset -> free, 4 MiB memories, median of 15 runs"
 cycle_bench $q | indent
 echo "wasmpool bench: (3) threads (keep_resident 0 and 64 KiB), (4) reset cost by resident pages"
 scale_bench $q | indent
