@@ -5,10 +5,11 @@
 # device against both baselines (Wasmtime today, and the classic 2022
 # strategy; a results file from before the Wasmtime-today column plots the
 # classic one only).
-# Usage: bench/plot.sh RESULTS.csv OUT.png     (needs gnuplot)
+# Usage: bench/plot.sh RESULTS.csv OUT.png [KERNEL]     (needs gnuplot)
 set -euo pipefail
 csv=$1
 png=$2
+on=${3:+"$3, "}
 command -v gnuplot > /dev/null || exit 1
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
@@ -24,7 +25,7 @@ plots+=", \"$data\" using 1:5:6:7 with yerrorlines title \"classic 2022: MADV_DO
 gnuplot <<PLOT
 set terminal png size 800,500 noenhanced
 set output "$png"
-set title "wasmpool: one slot reset by resident pages (keep_resident 0, QEMU TCG)"
+set title "wasmpool: one reset by pages resident (keep_resident 0; ${on}QEMU TCG)"
 set xlabel "pages resident in the slot (0 shown at 0.5)"
 set ylabel "microseconds per reset"
 set logscale xy

@@ -224,7 +224,7 @@ if [ $mode = demo ] || [ $mode = bench ]; then
 		mkdir -p build/bench
 		grep '^csv,' "$logs/vm-${kernels[-1]}-max.log" | sed 's/^csv,//' \
 			> build/bench/results.csv
-		"$top/bench/plot.sh" build/bench/results.csv build/bench/reset.png ||
+		"$top/bench/plot.sh" build/bench/results.csv build/bench/reset.png "${kernels[-1]}" ||
 			echo "note: no plot (gnuplot missing?)"
 		echo "results: build/bench/results.csv, build/bench/reset.png"
 	fi
