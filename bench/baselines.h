@@ -29,10 +29,15 @@
  *     MADV_DONTNEED of the rest. Decided at run time, per reset, and
  *     counted (struct wt_stats).
  *
- * classic_*: the same allocator as it was in 2022 (before #11372): mprotect()
- * read-write to allocate, memset() of keep_resident + MADV_DONTNEED of the
- * rest + mprotect(PROT_NONE) to free, on every cycle. Kept beside the other
- * for comparison with earlier runs.
+ * classic_*: what the earlier runs measured as "Wasmtime's strategy":
+ * mprotect() read-write to allocate, memset() of keep_resident +
+ * MADV_DONTNEED of the rest + mprotect(PROT_NONE) to free, on every cycle.
+ * That is the pooling allocator from before its slots stayed ready between
+ * instances (its memory-image slots, 2022, already kept a slot read-write
+ * when the next instance has the same size: what #11372 added is the scan),
+ * and still what Wasmtime pays when every instance grows its memory from a
+ * small initial size (mprotect() to grow, and to shrink back on reuse).
+ * Kept beside the other for comparison with earlier runs.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -95,7 +100,7 @@ struct pm_scan_arg {
 #define WT_MAX_MODULES	8
 #define WT_NONE		(-1)
 
-/* ---- classic (2022) -------------------------------------------------- */
+/* ---- classic: mprotect() per cycle ------------------------------------ */
 
 struct classic_pool {
 	char *base;

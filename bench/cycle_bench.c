@@ -10,7 +10,7 @@
  *     MADV_DONTNEED from where the scan stopped; or, without the ioctl
  *     (before Linux 6.7) or with keep_resident 0, memset() of keep_resident
  *     + MADV_DONTNEED of the rest;
- *   - classic: the 2022 strategy: mprotect() to allocate, memset() of
+ *   - classic: the earlier runs' baseline: mprotect() to allocate, memset() of
  *     keep_resident + MADV_DONTNEED of the rest + mprotect(PROT_NONE) to
  *     free.
  *

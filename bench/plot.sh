@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Plot the reset cost by resident pages from a make bench results file: the
-# device against both baselines (Wasmtime today, and the classic 2022
+# device against both baselines (Wasmtime today, and the classic
 # strategy; a results file from before the Wasmtime-today column plots the
 # classic one only).
 # Usage: bench/plot.sh RESULTS.csv OUT.png [KERNEL]     (needs gnuplot)
@@ -21,7 +21,7 @@ plots="\"$data\" using 1:2:3:4 with yerrorlines title \"/dev/wasmpool reset (med
 if awk 'NF < 10 { exit 1 }' "$data"; then
 	plots+=", \"$data\" using 1:8:9:10 with yerrorlines title \"Wasmtime today (keep_resident 0: MADV_DONTNEED)\""
 fi
-plots+=", \"$data\" using 1:5:6:7 with yerrorlines title \"classic 2022: MADV_DONTNEED + mprotect\""
+plots+=", \"$data\" using 1:5:6:7 with yerrorlines title \"classic: MADV_DONTNEED + mprotect\""
 gnuplot <<PLOT
 set terminal png size 800,500 noenhanced
 set output "$png"

@@ -3,7 +3,7 @@
 #
 # The benchmarks run inside the VM by `make bench`: the device against two
 # userspace strategies of Wasmtime's pooling allocator (bench/baselines.h:
-# today's, with PAGEMAP_SCAN, and 2022's, with mprotect() per cycle), in the
+# today's, with PAGEMAP_SCAN, and the classic one, mprotect() per cycle), in the
 # same boot.
 # With --quick, a smoke run (make check): a few iterations of each.
 # Lines starting "csv," are collected by the host into results.csv.
