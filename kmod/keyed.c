@@ -50,6 +50,39 @@ bool wp_pool_maps_range(struct wp_pool *pool, struct file *file,
 	return true;
 }
 
+/**
+ * wp_pool_maps_range_or_holes() - is a range the pool's, but for holes?
+ * @pool: the pool
+ * @file: the pool's file
+ * @base: where the pool's mapping starts
+ *
+ * A MAP_FIXED that fails after it unmapped what it replaces leaves a hole
+ * (the kernel cannot restore the old VMA): WASMPOOL_IOC_APPLY_KEYS resumes
+ * over holes too, filling them with MAP_FIXED_NOREPLACE.
+ *
+ * Context: the owner's mmap_lock held.
+ * Return: true when every VMA in the pool's range at @base is @file's at the
+ * file offset of its distance from @base.
+ */
+static bool wp_pool_maps_range_or_holes(struct wp_pool *pool, struct file *file,
+					unsigned long base)
+{
+	unsigned long addr = base, end = base + pool->layout.total_bytes;
+	struct vm_area_struct *vma;
+
+	wp_mmap_assert_locked(pool->mm);
+	for (vma = find_vma(pool->mm, addr); vma && vma->vm_start < end;
+	     vma = find_vma(pool->mm, addr)) {
+		addr = max(vma->vm_start, addr);
+		if (vma->vm_file != file ||
+		    ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start) !=
+		    addr - base)
+			return false;
+		addr = vma->vm_end;
+	}
+	return true;
+}
+
 /* Slot @idx of the pool at @base has a VMA of its own with its key. */
 static bool wp_pool_slot_keyed(struct wp_pool *pool, struct file *filp,
 			       unsigned long base, u32 idx)
@@ -95,9 +128,11 @@ static bool wp_pool_keyed(struct wp_pool *pool, struct file *filp,
  * unmaps the pool and maps something else in its place loses nothing; the
  * call fails with EBUSY.
  *
- * On failure the mapping is left as it is, partly keyed: nothing here can
- * unmap only what is the pool's without the same race. The call again
- * resumes with the slots not keyed yet; munmap() of the pool drops it all.
+ * On failure the mapping is left as it is, partly keyed, perhaps with a
+ * hole where a failed MAP_FIXED unmapped a slot: nothing here can unmap
+ * only what is the pool's without the same race. The call again resumes
+ * with the slots not keyed yet and fills such holes; munmap() of the pool
+ * drops it all.
  *
  * Context: process context, the pool's owner.
  * Return: 0, -EINVAL (not mapped), -EALREADY, -EBUSY (the mapping changed
@@ -110,7 +145,7 @@ int wp_pool_apply_keys(struct wp_pool *pool, struct file *filp, u64 *vmas)
 	struct mm_struct *mm = pool->mm;
 	unsigned long base, addr;
 	long ret = 0;
-	bool keyed;
+	bool keyed, hole;
 	u32 i;
 
 	if (!wp_pool_striped(pool)) {
@@ -125,7 +160,7 @@ int wp_pool_apply_keys(struct wp_pool *pool, struct file *filp, u64 *vmas)
 		ret = -EINVAL;
 	else if (pool->keys_applied)
 		ret = -EALREADY;
-	else if (!wp_pool_maps_range(pool, filp, base, base, l->total_bytes))
+	else if (!wp_pool_maps_range_or_holes(pool, filp, base))
 		ret = -EBUSY;
 	mmap_read_unlock(mm);
 	if (ret)
@@ -138,13 +173,15 @@ int wp_pool_apply_keys(struct wp_pool *pool, struct file *filp, u64 *vmas)
 
 		mmap_read_lock(mm);
 		keyed = wp_pool_slot_keyed(pool, filp, base, i);
+		hole = !find_vma_intersection(mm, base + off, base + off + l->slot_bytes);
 		mmap_read_unlock(mm);
 		if (!keyed) {
+			/* Checked again, under the lock, in get_unmapped_area(). */
 			addr = vm_mmap(filp, base + off, l->slot_bytes,
-				       PROT_READ | PROT_WRITE,
-				       MAP_SHARED | MAP_FIXED, off);
+				       PROT_READ | PROT_WRITE, MAP_SHARED |
+				       (hole ? MAP_FIXED_NOREPLACE : MAP_FIXED), off);
 			if (IS_ERR_VALUE(addr)) {
-				ret = (long)addr;
+				ret = addr == -EEXIST ? -EBUSY : (long)addr;
 				break;
 			}
 		}

@@ -231,9 +231,10 @@ static int wp_mmap_slot(struct wp_pool *pool, struct vm_area_struct *vma)
  * A slot mapping of WASMPOOL_IOC_APPLY_KEYS (MAP_FIXED over the pool) is
  * checked here because this is the one place that runs under the mmap_lock
  * held for write, before MAP_FIXED unmaps what was there: the range must
- * still be the pool mapped at the base the call started with. Anything
- * else - another thread unmapped the pool and mapped something of its own
- * there - is refused (EBUSY) untouched.
+ * still be the pool mapped at the base the call started with (or, for
+ * MAP_FIXED_NOREPLACE, a hole in it that is still empty). Anything else -
+ * another thread unmapped the pool and mapped something of its own there -
+ * is refused (EBUSY) untouched.
  *
  * Context: the caller's mmap_lock held for write (do_mmap()).
  * Return: the address, or -errno.
@@ -247,7 +248,12 @@ unsigned long wp_mmap_get_unmapped_area(struct wp_pool *pool,
 		return wp_default_get_unmapped_area(file, addr, len, pgoff, flags);
 	wp_mmap_assert_write_locked(current->mm);
 	if (!(flags & MAP_FIXED) || current->mm != pool->mm ||
-	    addr != pool->apply_base + ((u64)pgoff << PAGE_SHIFT) ||
+	    READ_ONCE(pool->address) != pool->apply_base ||
+	    addr != pool->apply_base + ((u64)pgoff << PAGE_SHIFT))
+		return -EBUSY;
+	/* A hole the pool left is filled only if it is still empty. */
+	if (flags & MAP_FIXED_NOREPLACE ?
+	    !!find_vma_intersection(current->mm, addr, addr + len) :
 	    !wp_pool_maps_range(pool, file, pool->apply_base, addr, len))
 		return -EBUSY;
 	return addr;

@@ -408,7 +408,11 @@ static void pool_works_again(struct __test_metadata *_metadata,
  * MAP_FIXED_NOREPLACE in even rounds, with one MAP_FIXED mmap() in odd
  * ones. Whatever APPLY_KEYS returns, B's memory is all there.
  */
-TEST_F(race, anonymous_mapping_in_place_of_pool_never_touched)
+/*
+ * The timeouts are for the debug kernels (KASAN, lockdep), where one
+ * APPLY_KEYS of 1024 slots takes seconds; here the program takes ~11 s.
+ */
+TEST_F_TIMEOUT(race, anonymous_mapping_in_place_of_pool_never_touched, 600)
 {
 	uint64_t t0 = now_ns();
 	int holes = 0;
@@ -465,7 +469,7 @@ TEST_F(race, anonymous_mapping_in_place_of_pool_never_touched)
  * of the race, APPLY_KEYS gets the pool keyed: on the mapping as it is, or
  * at the latest on a new mapping. Never EBUSY for ever.
  */
-TEST_F(race, pool_mapped_again_mid_apply_recovers)
+TEST_F_TIMEOUT(race, pool_mapped_again_mid_apply_recovers, 600)
 {
 	uint64_t t0 = now_ns();
 
@@ -514,7 +518,7 @@ TEST_F(race, pool_mapped_again_mid_apply_recovers)
  * the next call keys it, every slot (it resumes without trusting what it
  * keyed in the mapping that went away).
  */
-TEST_F(race, failed_apply_leaves_pool_mapped_and_retry_keys_it)
+TEST_F_TIMEOUT(race, failed_apply_leaves_pool_mapped_and_retry_keys_it, 600)
 {
 	uint64_t t0 = now_ns();
 	int failed = 0;

@@ -520,6 +520,7 @@ TEST(max_map_count_enomem)
 	const char *sysctl = "/proc/sys/vm/max_map_count";
 	struct wasmpool_configure c = striped_config(WASMPOOL_PKEYS_AUTO);
 	struct wasmpool_apply_keys ak = { .size = sizeof(ak) };
+	struct wasmpool_slot_alloc a0;
 	struct wasmpool_stats st;
 	long old = read_long(sysctl);
 	char buf[64], *log;
@@ -553,10 +554,21 @@ TEST(max_map_count_enomem)
 		}
 		free(log);
 	}
-	/* with the limit back, the call again resumes where it stopped */
+	/*
+	 * A hole where a keyed slot was (as a MAP_FIXED that fails after its
+	 * unmap leaves one): with the limit back, the call again resumes
+	 * where it stopped and fills the hole.
+	 */
+	ASSERT_EQ(0, munmap((char *)p + c.layout.pre_slab_guard_bytes, c.layout.slot_bytes));
 	EXPECT_EQ(0, wp_ioctl(fd, WASMPOOL_IOC_APPLY_KEYS, &ak));
 	EXPECT_EQ(400 + 1, ak.vmas);
 	EXPECT_EQ(-EALREADY, wp_ioctl(fd, WASMPOOL_IOC_APPLY_KEYS, &ak));
+	/* the refilled slot works */
+	ASSERT_EQ(0, wp_alloc_stripe(fd, 4096, 0, &a0));
+	EXPECT_EQ(0, a0.slot);
+	pkey_set(c.stripe_pkeys[0], 0);
+	EXPECT_EQ(0, wp_probe((char *)p + a0.offset, 1, NULL));
+	EXPECT_EQ(0, wp_free(fd, a0.slot));
 	munmap(p, c.layout.total_bytes);
 	/* and a new mapping of the same pool keys from scratch */
 	p = mmap(NULL, c.layout.total_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -93,7 +93,8 @@ static uint64_t rand_size(uint64_t *rng)
 	return (wp_test_rng(rng) % (MAX_MEM / PAGE + 1)) * PAGE;
 }
 
-TEST_F(reuse, every_tenant_starts_from_zero)
+/* ~10 s here; the timeout is for the debug kernels (KASAN, lockdep). */
+TEST_F_TIMEOUT(reuse, every_tenant_starts_from_zero, 900)
 {
 	const char *env = getenv("WASMPOOL_REUSE_SEED");
 	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);

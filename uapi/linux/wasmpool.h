@@ -617,9 +617,11 @@ struct wasmpool_stats {
  * The call only ever maps over the pool as it was mapped when the call
  * started: if another thread unmaps the pool meanwhile (and maps something
  * else there), the call fails with EBUSY and leaves that mapping alone. On
- * any failure the pool's mapping is left as it is, partly keyed; calling
- * again (after raising vm.max_map_count, say) resumes with the slots not
- * keyed yet, and munmap() of the whole pool drops it.
+ * any failure the pool's mapping is left as it is, partly keyed, perhaps
+ * with a hole where a slot's mapping failed after the kernel had unmapped
+ * what it replaced; calling again (after raising vm.max_map_count, say)
+ * resumes with the slots not keyed yet and fills such holes, and munmap()
+ * of the whole pool drops it.
  *
  * When the last mapping of the pool goes away, so do the keyed VMAs: a new
  * mapping needs this call again before slots can be allocated.
