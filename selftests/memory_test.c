@@ -163,6 +163,25 @@ static int limit_set(long long bytes)
 }
 
 /*
+ * Open the device (or skip), then lift max_resident_bytes_per_pool (half
+ * of RAM by default) for the test; the fixture's teardown puts it back.
+ */
+#define LIFT_RESIDENT_LIMIT(self) do {					\
+	int fd_;							\
+									\
+	WP_TEST_OPEN_DEVICE(fd_);					\
+	close(fd_);							\
+	(self)->saved_limit = wp_sysfs_read("max_resident_bytes_per_pool"); \
+	ASSERT_LE(0, (self)->saved_limit);				\
+	if ((self)->saved_limit) {					\
+		if (geteuid())						\
+			SKIP(return, "max_resident_bytes_per_pool is set and only root may clear it"); \
+		(self)->changed = 1;					\
+		ASSERT_EQ(0, limit_set(0));				\
+	}								\
+} while (0)
+
+/*
  * Every test starts without a resident limit (the RSS tests touch more
  * than any test limit) and puts back the one it found. With a newer
  * harness the teardown runs in the parent, so that the limit comes back
@@ -175,20 +194,9 @@ FIXTURE(mem) {
 
 FIXTURE_SETUP(mem)
 {
-	int fd;
-
 	self->saved_limit = -1;
 	self->changed = 0;
-	WP_TEST_OPEN_DEVICE(fd);
-	close(fd);
-	self->saved_limit = wp_sysfs_read("max_resident_bytes_per_pool");
-	ASSERT_LE(0, self->saved_limit);
-	if (self->saved_limit) {
-		if (geteuid())
-			SKIP(return, "max_resident_bytes_per_pool is set and only root may clear it");
-		self->changed = 1;
-		ASSERT_EQ(0, limit_set(0));
-	}
+	LIFT_RESIDENT_LIMIT(self);
 }
 
 #ifdef FIXTURE_TEARDOWN_PARENT
@@ -512,22 +520,11 @@ FIXTURE_VARIANT_ADD(oom, kept) { .reset = 1 };
 
 FIXTURE_SETUP(oom)
 {
-	int fd;
-
 	self->saved_limit = -1;
 	self->changed = 0;
 	self->kids[0] = self->kids[1] = 0;
 	self->cg[0] = 0;
-	WP_TEST_OPEN_DEVICE(fd);
-	close(fd);
-	self->saved_limit = wp_sysfs_read("max_resident_bytes_per_pool");
-	ASSERT_LE(0, self->saved_limit);
-	if (self->saved_limit) {
-		if (geteuid())
-			SKIP(return, "max_resident_bytes_per_pool is set and only root may clear it");
-		self->changed = 1;
-		ASSERT_EQ(0, limit_set(0));
-	}
+	LIFT_RESIDENT_LIMIT(self);
 }
 
 /* Remove cgroup @cg once its last task is gone: 0 or -errno. */
