@@ -17,10 +17,12 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include <linux/wasmpool.h>
@@ -57,6 +59,7 @@ union wp_ucmd_buffer {
 	struct wasmpool_slot_free slot_free;
 	struct wasmpool_stats stats;
 	struct wasmpool_apply_keys apply_keys;
+	struct wasmpool_slot_free_batch slot_free_batch;
 };
 
 /**
@@ -108,6 +111,7 @@ static int wp_cmd_slot_reset(struct file *filp, struct wp_ucmd *ucmd);
 static int wp_cmd_slot_free(struct file *filp, struct wp_ucmd *ucmd);
 static int wp_cmd_stats(struct file *filp, struct wp_ucmd *ucmd);
 static int wp_cmd_apply_keys(struct file *filp, struct wp_ucmd *ucmd);
+static int wp_cmd_slot_free_batch(struct file *filp, struct wp_ucmd *ucmd);
 
 #define WP_IOCTL_OP(_nr, _fn, _struct, _last)				\
 	[(_nr) - WASMPOOL_CMD_BASE] = {					\
@@ -137,6 +141,8 @@ static const struct wp_ioctl_op wp_ioctl_ops[] = {
 		    address),
 	WP_IOCTL_OP(WASMPOOL_CMD_APPLY_KEYS, wp_cmd_apply_keys,
 		    struct wasmpool_apply_keys, vmas),
+	WP_IOCTL_OP(WASMPOOL_CMD_SLOT_FREE_BATCH, wp_cmd_slot_free_batch,
+		    struct wasmpool_slot_free_batch, __reserved),
 };
 
 static_assert(ARRAY_SIZE(wp_ioctl_ops) == WASMPOOL_CMD_END - WASMPOOL_CMD_BASE);
@@ -314,6 +320,28 @@ static int wp_cmd_slot_free(struct file *filp, struct wp_ucmd *ucmd)
 
 	ret = wp_file_pool_slot_cmd(filp, cmd->flags, cmd->__reserved, &pool);
 	return ret ?: wp_pool_slot_free(pool, cmd->slot);
+}
+
+/* No output either; the array is copied in whole before anything is done. */
+static int wp_cmd_slot_free_batch(struct file *filp, struct wp_ucmd *ucmd)
+{
+	struct wasmpool_slot_free_batch *cmd = ucmd->cmd;
+	struct wp_pool *pool;
+	u32 *idx;
+	int ret;
+
+	ret = wp_file_pool_slot_cmd(filp, cmd->flags, cmd->__reserved, &pool);
+	if (ret)
+		return ret;
+	if (!cmd->count || cmd->count > WASMPOOL_FREE_BATCH_MAX)
+		return -EINVAL;
+	idx = memdup_user(u64_to_user_ptr(cmd->slots),
+			  array_size(cmd->count, sizeof(*idx)));
+	if (IS_ERR(idx))
+		return PTR_ERR(idx);
+	ret = wp_pool_slots_free(pool, idx, cmd->count);
+	kfree(idx);
+	return ret;
 }
 
 static int wp_cmd_stats(struct file *filp, struct wp_ucmd *ucmd)

@@ -241,12 +241,25 @@ static void wp_pages_free_range(struct wp_pool *pool, struct wp_slot *slot,
 	wp_release_done(&r);
 }
 
-/* Zap the slot's PTEs in [first, end) (page offsets in the file). */
-static void wp_pages_unmap(struct wp_pool *pool, pgoff_t first, pgoff_t end)
+/**
+ * wp_pages_unmap() - zap the pool's PTEs in a range
+ * @pool: the pool
+ * @first: the first page offset in the file
+ * @end: one past the last; nothing happens unless @end > @first
+ *
+ * One walk of the range in every VMA of the pool and, where it found a
+ * page mapped, one TLB flush per VMA.
+ *
+ * Context: process context; no PTE of a page about to be freed may come
+ * back meanwhile (the slot's lock, or an accessible size of 0).
+ */
+void wp_pages_unmap(struct wp_pool *pool, pgoff_t first, pgoff_t end)
 {
-	if (end > first)
-		unmap_mapping_range(pool->mapping, (loff_t)first << PAGE_SHIFT,
-				    (loff_t)(end - first) << PAGE_SHIFT, 1);
+	if (end <= first)
+		return;
+	unmap_mapping_range(pool->mapping, (loff_t)first << PAGE_SHIFT,
+			    (loff_t)(end - first) << PAGE_SHIFT, 1);
+	atomic64_inc(&pool->unmaps);
 }
 
 /*
@@ -283,6 +296,79 @@ static void wp_pages_clear_kept(struct wp_pool *pool, struct wp_slot *slot,
 	atomic64_add(replaced, &pool->pages_replaced);
 }
 
+/* The first page offset of slot @idx, and of the first page it keeps. */
+static void wp_pages_bounds(struct wp_pool *pool, u32 idx, u64 keep_mapped,
+			    pgoff_t *first, pgoff_t *mapped)
+{
+	*first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
+	*mapped = *first + (min(keep_mapped, pool->keep_resident) >> PAGE_SHIFT);
+}
+
+/**
+ * wp_pages_reset_span() - what a reset of a slot must unmap first
+ * @pool: the pool
+ * @idx: the slot
+ * @keep_mapped: as for wp_pages_reset()
+ * @first: out: the first page offset in the file to unmap
+ * @end: out: one past the last; @end <= @first when nothing is to unmap
+ *
+ * From the first page that does not stay mapped to the slot's highest
+ * resident page: no PTE of the slot lies above it. The caller unmaps the
+ * span (alone, or as part of a larger range) before
+ * wp_pages_reset_finish(), and no fault may map a page there in between.
+ *
+ * Context: process context; the slot's lock held for write.
+ */
+void wp_pages_reset_span(struct wp_pool *pool, u32 idx, u64 keep_mapped,
+			 pgoff_t *first, pgoff_t *end)
+{
+	struct wp_slot *slot = &pool->slots[idx];
+	pgoff_t start, last, high = 0;
+	unsigned long index;
+	struct page *page;
+
+	lockdep_assert_held_write(&slot->lock);
+	*first = 0;
+	*end = 0;
+	if (!atomic_read(&slot->resident))
+		return;
+	wp_pages_bounds(pool, idx, keep_mapped, &start, first);
+	last = start + (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1;
+	xa_for_each_range(&pool->pages, index, page, start, last) {
+		high = index;
+		cond_resched();
+	}
+	*end = high + 1;
+}
+
+/**
+ * wp_pages_reset_finish() - zero a slot whose span is unmapped
+ * @pool: the pool
+ * @idx: the slot
+ * @keep_mapped: as given to wp_pages_reset_span()
+ *
+ * Zeroes the kept pages in place and frees the others.
+ *
+ * Context: process context; the slot's lock held for write.
+ */
+void wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped)
+{
+	struct wp_slot *slot = &pool->slots[idx];
+	pgoff_t first, mapped, keep_end, last;
+
+	lockdep_assert_held_write(&slot->lock);
+	if (!atomic_read(&slot->resident))
+		return;
+	wp_pages_bounds(pool, idx, keep_mapped, &first, &mapped);
+	keep_end = first + (pool->keep_resident >> PAGE_SHIFT);
+	last = first + (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1;
+	if (keep_end > first)
+		wp_pages_clear_kept(pool, slot, first, min(last, keep_end - 1),
+				    mapped);
+	if (keep_end <= last && atomic_read(&slot->resident))
+		wp_pages_free_range(pool, slot, keep_end, last);
+}
+
 /**
  * wp_pages_reset() - zero a slot for a new tenant
  * @pool: the pool
@@ -304,30 +390,11 @@ static void wp_pages_clear_kept(struct wp_pool *pool, struct wp_slot *slot,
  */
 void wp_pages_reset(struct wp_pool *pool, u32 idx, u64 keep_mapped)
 {
-	struct wp_slot *slot = &pool->slots[idx];
-	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
-	pgoff_t last = first + (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1;
-	pgoff_t keep_end = first + (pool->keep_resident >> PAGE_SHIFT);
-	pgoff_t mapped = first + (min(keep_mapped, pool->keep_resident) >> PAGE_SHIFT);
-	pgoff_t high = 0;
-	unsigned long index;
-	struct page *page;
+	pgoff_t first, end;
 
-	lockdep_assert_held_write(&slot->lock);
-	if (!atomic_read(&slot->resident))
-		return;
-
-	/* The highest resident page bounds the PTEs there can be. */
-	xa_for_each_range(&pool->pages, index, page, first, last) {
-		high = index;
-		cond_resched();
-	}
-	wp_pages_unmap(pool, mapped, high + 1);
-	if (keep_end > first)
-		wp_pages_clear_kept(pool, slot, first, min(last, keep_end - 1),
-				    mapped);
-	if (high >= keep_end)
-		wp_pages_free_range(pool, slot, keep_end, last);
+	wp_pages_reset_span(pool, idx, keep_mapped, &first, &end);
+	wp_pages_unmap(pool, first, end);
+	wp_pages_reset_finish(pool, idx, keep_mapped);
 }
 
 /**

@@ -16,6 +16,10 @@ struct wp_pool;
 vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 			  struct vm_area_struct *vma, unsigned long address,
 			  pgoff_t pgoff);
+void wp_pages_unmap(struct wp_pool *pool, pgoff_t first, pgoff_t end);
+void wp_pages_reset_span(struct wp_pool *pool, u32 idx, u64 keep_mapped,
+			 pgoff_t *first, pgoff_t *end);
+void wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped);
 void wp_pages_reset(struct wp_pool *pool, u32 idx, u64 keep_mapped);
 void wp_pages_unmap_above(struct wp_pool *pool, u32 idx, u64 from, u64 end);
 void wp_pages_release(struct wp_pool *pool, u32 idx);

@@ -21,6 +21,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/wasmpool.h>
 
 #include "compat.h"
@@ -462,6 +463,27 @@ int wp_pool_slot_reset(struct wp_pool *pool, u32 idx, u64 *accessible)
 	return 0;
 }
 
+/* What stays mapped of a free slot's kept pages: all of them when warm. */
+static u64 wp_pool_free_keep_mapped(const struct wp_pool *pool)
+{
+	return pool->strict ? 0 : pool->keep_resident;
+}
+
+/* Put a locked slot, its pages reset, back on its free list. */
+static void wp_pool_release_slot(struct wp_pool *pool, u32 idx)
+{
+	struct wp_slot *slot = &pool->slots[idx];
+
+	lockdep_assert_held_write(&slot->lock);
+	slot->mapped_end = wp_pool_free_keep_mapped(pool);
+	spin_lock(&pool->lock);
+	WRITE_ONCE(slot->state, WP_SLOT_FREE);
+	wp_freelist_put(pool, idx);
+	pool->slots_in_use--;
+	atomic64_dec(&wp_global.slots_in_use);
+	spin_unlock(&pool->lock);
+}
+
 /* Reset a locked slot to nothing and put it back on its free list. */
 static void wp_pool_put_slot(struct wp_pool *pool, u32 idx)
 {
@@ -470,15 +492,162 @@ static void wp_pool_put_slot(struct wp_pool *pool, u32 idx)
 	lockdep_assert_held_write(&slot->lock);
 	WRITE_ONCE(slot->accessible, 0);
 	/* Warm: the kept pages stay mapped, zeroed, for the next tenant. */
-	wp_pages_reset(pool, idx, pool->strict ? 0 : pool->keep_resident);
-	slot->mapped_end = pool->strict ? 0 : pool->keep_resident;
+	wp_pages_reset(pool, idx, wp_pool_free_keep_mapped(pool));
+	wp_pool_release_slot(pool, idx);
+}
+
+/*
+ * Take allocated slots from their tenants, all or none: from now on
+ * commands on them fail with ENOENT, and a racing free of one of them
+ * cannot free it twice.
+ */
+static int wp_pool_claim(struct wp_pool *pool, const u32 *idx, u32 n)
+{
+	u32 i, undo;
 
 	spin_lock(&pool->lock);
-	WRITE_ONCE(slot->state, WP_SLOT_FREE);
-	wp_freelist_put(pool, idx);
-	pool->slots_in_use--;
-	atomic64_dec(&wp_global.slots_in_use);
+	for (i = 0; i < n; i++) {
+		if (READ_ONCE(pool->slots[idx[i]].state) != WP_SLOT_USED)
+			break;
+		WRITE_ONCE(pool->slots[idx[i]].state, WP_SLOT_FREEING);
+	}
+	for (undo = 0; i < n && undo < i; undo++)
+		WRITE_ONCE(pool->slots[idx[undo]].state, WP_SLOT_USED);
 	spin_unlock(&pool->lock);
+	return i < n ? -ENOENT : 0;
+}
+
+/* Slots between two freed ones that a merged unmap may sweep over. */
+#define WP_MERGE_GAP	64
+
+/**
+ * struct wp_unmap_run - a range of the mapping to unmap, growing over
+ * slots that lie next to each other
+ * @first: the first page offset in the file
+ * @end: one past the last; 0 while the run is empty
+ * @last_slot: the slot whose span ends the run
+ */
+struct wp_unmap_run {
+	pgoff_t first;
+	pgoff_t end;
+	u32 last_slot;
+};
+
+/*
+ * Nothing is mapped in the slots strictly between @from and @to (a bound
+ * read without their locks: unmapping a slot in use only makes its next
+ * touch fault the same pages back in, so a stale answer costs time, never
+ * correctness).
+ */
+static bool wp_pool_gap_unmapped(struct wp_pool *pool, u32 from, u32 to)
+{
+	u32 j;
+
+	if (to - from > WP_MERGE_GAP + 1)
+		return false;
+	for (j = from + 1; j < to; j++) {
+		struct wp_slot *slot = &pool->slots[j];
+
+		if (READ_ONCE(slot->mapped_end) && atomic_read(&slot->resident))
+			return false;
+	}
+	return true;
+}
+
+static void wp_pool_run_flush(struct wp_pool *pool, struct wp_unmap_run *run)
+{
+	wp_pages_unmap(pool, run->first, run->end);
+	run->end = 0;
+}
+
+/*
+ * Add slot @idx's span [first, end) to the run: a span that starts at its
+ * slot (nothing of it stays mapped) joins the run when nothing is mapped
+ * between them; otherwise the run is unmapped and a new one starts.
+ */
+static void wp_pool_run_add(struct wp_pool *pool, struct wp_unmap_run *run,
+			    u32 idx, pgoff_t first, pgoff_t end)
+{
+	if (end <= first)
+		return;
+	if (run->end && first == wp_slot_offset(pool, idx) >> PAGE_SHIFT &&
+	    wp_pool_gap_unmapped(pool, run->last_slot, idx)) {
+		run->end = end;
+		run->last_slot = idx;
+		return;
+	}
+	wp_pool_run_flush(pool, run);
+	run->first = first;
+	run->end = end;
+	run->last_slot = idx;
+}
+
+static int wp_pool_cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/**
+ * wp_pool_slots_free() - reset slots and return them to their free lists
+ * @pool: the pool
+ * @idx: the slots, in any order; sorted in place
+ * @n: how many, at least 1
+ *
+ * All or none. In three passes: every slot's accessible size drops to 0
+ * (so no fault maps anything in it from then on) and its span to unmap is
+ * noted; the spans are unmapped, those of neighbouring slots in one range
+ * (one TLB flush); then every slot's kept pages are zeroed, the others
+ * freed, and the slot goes back on its free list.
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL (an index out of range or given twice) or -ENOENT (a
+ * slot not allocated).
+ */
+int wp_pool_slots_free(struct wp_pool *pool, u32 *idx, u32 n)
+{
+	u64 keep_mapped = wp_pool_free_keep_mapped(pool);
+	struct wp_unmap_run run = { .end = 0 };
+	pgoff_t first, end;
+	u32 i;
+	int ret;
+
+	if (n > 1)
+		sort(idx, n, sizeof(*idx), wp_pool_cmp_u32, NULL);
+	if (idx[n - 1] >= pool->layout.num_slots)
+		return -EINVAL;
+	for (i = 1; i < n; i++)
+		if (idx[i] == idx[i - 1])
+			return -EINVAL;
+	ret = wp_pool_claim(pool, idx, n);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < n; i++) {
+		struct wp_slot *slot = &pool->slots[idx[i]];
+
+		down_write(&slot->lock);
+		WRITE_ONCE(slot->accessible, 0);
+		wp_pages_reset_span(pool, idx[i], keep_mapped, &first, &end);
+		up_write(&slot->lock);
+		wp_pool_run_add(pool, &run, idx[i], first, end);
+		cond_resched();
+	}
+	wp_pool_run_flush(pool, &run);
+
+	for (i = 0; i < n; i++) {
+		struct wp_slot *slot = &pool->slots[idx[i]];
+
+		down_write(&slot->lock);
+		wp_pages_reset_finish(pool, idx[i], keep_mapped);
+		wp_pool_release_slot(pool, idx[i]);
+		up_write(&slot->lock);
+		cond_resched();
+	}
+	atomic64_add(n, &pool->resets);
+	atomic64_add(n, &wp_global.resets);
+	return 0;
 }
 
 /**
@@ -491,16 +660,7 @@ static void wp_pool_put_slot(struct wp_pool *pool, u32 idx)
  */
 int wp_pool_slot_free(struct wp_pool *pool, u32 idx)
 {
-	int ret;
-
-	ret = wp_pool_lock_used(pool, idx);
-	if (ret)
-		return ret;
-	wp_pool_put_slot(pool, idx);
-	atomic64_inc(&pool->resets);
-	atomic64_inc(&wp_global.resets);
-	up_write(&pool->slots[idx].lock);
-	return 0;
+	return wp_pool_slots_free(pool, &idx, 1);
 }
 
 /**
@@ -569,6 +729,7 @@ void wp_pool_stats(struct wp_pool *pool, struct wasmpool_stats *st)
 	st->pages_replaced = atomic64_read(&pool->pages_replaced);
 	st->warm_hits = atomic64_read(&pool->warm_hits);
 	st->warm_misses = atomic64_read(&pool->warm_misses);
+	st->unmaps = atomic64_read(&pool->unmaps);
 	st->pages_freed = atomic64_read(&pool->pages_freed);
 	st->metadata_bytes = pool->metadata_bytes;
 	st->address = READ_ONCE(pool->address);

@@ -34,13 +34,15 @@ struct wasmpool_stats;
 
 /*
  * WP_SLOT_RESERVED: taken by an allocation whose caller has not been told
- * yet (wp_pool_slot_commit() or wp_pool_slot_unalloc() follows); commands
- * treat it as free.
+ * yet (wp_pool_slot_commit() or wp_pool_slot_unalloc() follows);
+ * WP_SLOT_FREEING: claimed by a free that has not finished. Commands treat
+ * both as free.
  */
 enum wp_slot_state {
 	WP_SLOT_FREE,
 	WP_SLOT_RESERVED,
 	WP_SLOT_USED,
+	WP_SLOT_FREEING,
 };
 
 /**
@@ -141,6 +143,7 @@ struct wp_stripe {
  * @pages_replaced: kept pages a reset found referenced elsewhere, dropped
  * @warm_hits: keyed allocations that got a warm slot of their key
  * @warm_misses: keyed allocations that did not
+ * @unmaps: ranges of the mapping unmapped (wp_pages_unmap())
  * @pages_freed: pages returned to the system
  */
 struct wp_pool {
@@ -180,6 +183,7 @@ struct wp_pool {
 	atomic64_t pages_replaced;
 	atomic64_t warm_hits;
 	atomic64_t warm_misses;
+	atomic64_t unmaps;
 	atomic64_t pages_freed;
 };
 
@@ -210,6 +214,7 @@ int wp_pool_slot_alloc(struct wp_pool *pool, struct wp_alloc *req);
 int wp_pool_slot_grow(struct wp_pool *pool, u32 slot, u64 *accessible);
 int wp_pool_slot_reset(struct wp_pool *pool, u32 slot, u64 *accessible);
 int wp_pool_slot_free(struct wp_pool *pool, u32 slot);
+int wp_pool_slots_free(struct wp_pool *pool, u32 *slots, u32 count);
 void wp_pool_slot_commit(struct wp_pool *pool, const struct wp_alloc *req);
 void wp_pool_slot_unalloc(struct wp_pool *pool, u32 slot);
 void wp_pool_stats(struct wp_pool *pool, struct wasmpool_stats *st);

@@ -52,6 +52,8 @@ static const struct cmd cmds[] = {
 	    offsetof(struct wasmpool_slot_free, slot)),
 	CMD("stats", WASMPOOL_IOC_STATS, struct wasmpool_stats, address, 0, 0),
 	CMD("apply_keys", WASMPOOL_IOC_APPLY_KEYS, struct wasmpool_apply_keys, vmas, 0, 0),
+	CMD("slot_free_batch", WASMPOOL_IOC_SLOT_FREE_BATCH, struct wasmpool_slot_free_batch,
+	    __reserved, 0, 0),
 };
 
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))

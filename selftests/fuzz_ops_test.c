@@ -2,11 +2,12 @@
 /*
  * fuzz_ops_test: a seeded, reproducible random sequence of everything a
  * process can do to the device - open, configure (good and bad), mmap
- * (good and bad), munmap, apply keys, slot alloc / grow / reset / free with
- * good and bad indices, stats, touches anywhere in the mapping, garbage
- * ioctls, fork children doing the same on inherited files, close - for a
- * bounded time. Afterwards the module-wide counters are back where they
- * were (nothing leaked) and the kernel log is clean (the runner checks).
+ * (good and bad), munmap, apply keys, slot alloc / grow / reset / free /
+ * batch free with good and bad indices, stats, touches anywhere in the
+ * mapping, garbage ioctls, fork children doing the same on inherited
+ * files, close - for a bounded time. Afterwards the module-wide counters
+ * are back where they were (nothing leaked) and the kernel log is clean
+ * (the runner checks).
  *
  * WASMPOOL_FUZZ_SECONDS (default 5) and WASMPOOL_FUZZ_SEED (default: the
  * time) set the run; the seed is printed, and the same seed replays it.
@@ -169,7 +170,7 @@ static void do_slot_op(struct file_state *f)
 	uint32_t slot = rnd() % 3 ? rnd() % (f->slots + 2) : (uint32_t)rnd();
 	uint64_t bytes = rnd() % 4 ? (rnd() % 65) * 4096 : rnd();
 
-	switch (rnd() % 7) {
+	switch (rnd() % 8) {
 	case 0:
 		/* half of them with an affinity key of a few "modules" */
 		memset(&a, 0, sizeof(a));
@@ -200,6 +201,16 @@ static void do_slot_op(struct file_state *f)
 	case 5:
 		wp_stats(f->fd, &st);
 		break;
+	case 6: {
+		/* a batch of random slots: often all valid, sometimes not */
+		uint32_t ids[12];
+		uint32_t n = rnd() % 13;
+
+		for (uint32_t i = 0; i < n; i++)
+			ids[i] = rnd() % 4 ? rnd() % (f->slots + 1) : (uint32_t)rnd();
+		wp_free_batch(f->fd, ids, n);
+		break;
+	}
 	default: {
 		struct wasmpool_apply_keys ak = { .size = sizeof(ak) };
 

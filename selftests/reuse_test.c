@@ -6,8 +6,9 @@
  * hits and misses), checks that every accessible byte reads zero and that
  * the byte at its size faults, dirties random bytes inside and beyond
  * keep_resident, sometimes grows, sometimes resets to another size
- * (shrinks included) and checks again, and frees. Seeded: the seed is
- * printed, WASMPOOL_REUSE_SEED replays it.
+ * (shrinks included) and checks again, and frees: half of the time at
+ * once, else through a decommit queue of up to 3 slots freed in one
+ * batch. Seeded: the seed is printed, WASMPOOL_REUSE_SEED replays it.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -100,7 +101,8 @@ TEST_F_TIMEOUT(reuse, every_tenant_starts_from_zero, 900)
 	uint64_t seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
 	uint64_t rng = seed;
 	struct wasmpool_stats st;
-	long hits = 0, shrinks = 0, resets = 0, bad;
+	long hits = 0, shrinks = 0, resets = 0, batches = 0, bad;
+	uint32_t queue[3], nq = 0;
 	siginfo_t si;
 
 	TH_LOG("seed %#llx (WASMPOOL_REUSE_SEED replays it)", (unsigned long long)seed);
@@ -151,16 +153,26 @@ TEST_F_TIMEOUT(reuse, every_tenant_starts_from_zero, 900)
 			for (int k = 0; size && k < 4; k++)
 				s[wp_test_rng(&rng) % size] = 0x5a;
 		}
-		ASSERT_EQ(0, wp_free(self->fd, a.slot));
+		if (wp_test_rng(&rng) % 2) {
+			ASSERT_EQ(0, wp_free(self->fd, a.slot));
+		} else {
+			queue[nq++] = a.slot;
+		}
+		if (nq == 3 || (nq && t == TENANTS - 1)) {
+			ASSERT_EQ(0, wp_free_batch(self->fd, queue, nq));
+			batches++;
+			nq = 0;
+		}
 	}
 	ASSERT_EQ(0, wp_stats(self->fd, &st));
-	TH_LOG("%d tenants: %ld affinity hits (%llu hits, %llu misses counted), %ld resets, %ld of them shrinks; %llu faults, %llu pages cleared",
+	TH_LOG("%d tenants: %ld affinity hits (%llu hits, %llu misses counted), %ld resets, %ld of them shrinks, %ld batch frees; %llu faults, %llu pages cleared",
 	       TENANTS, hits, (unsigned long long)st.warm_hits,
-	       (unsigned long long)st.warm_misses, resets, shrinks,
+	       (unsigned long long)st.warm_misses, resets, shrinks, batches,
 	       (unsigned long long)st.faults, (unsigned long long)st.pages_cleared);
 	EXPECT_EQ(hits, st.warm_hits);
 	EXPECT_LT(0, hits);
 	EXPECT_LT(0, shrinks);
+	EXPECT_LT(0, batches);
 	EXPECT_EQ(0, st.slots_in_use);
 	EXPECT_GE(SLOTS * KEEP, st.resident_bytes);
 }

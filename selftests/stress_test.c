@@ -2,8 +2,10 @@
 /*
  * stress_test: for a bounded time, threads on every vCPU run tenants on one
  * warm pool (alloc, half of them with an affinity key; check every
- * accessible byte is zero, dirty random pages, grow, reset, free) while the main thread keeps starting processes that
- * use pools of their own and SIGKILLs them at random moments. No tenant
+ * accessible byte is zero, dirty random pages, grow, reset, free: half of
+ * the frees one by one, half through a small decommit queue freed in
+ * batches) while the main thread keeps starting processes that use pools
+ * of their own and SIGKILLs them at random moments. No tenant
  * may ever see a non-zero byte, and afterwards the module-wide counters are
  * back where they were.
  *
@@ -60,6 +62,8 @@ static int zero(const char *p, size_t len)
 static void *tenant_thread(void *arg)
 {
 	unsigned int seed = (unsigned int)(uintptr_t)arg * 2654435761u;
+	uint32_t queue[3];	/* a decommit queue: freed in batches */
+	uint32_t nq = 0;
 
 	while (!atomic_load(&stop)) {
 		struct wasmpool_slot_alloc a;
@@ -76,8 +80,13 @@ static void *tenant_thread(void *arg)
 			a.affinity = rand_r(&seed) % 4;
 		}
 		ret = wp_ioctl(fd, WASMPOOL_IOC_SLOT_ALLOC, &a);
-		if (ret == -ENOSPC)
+		if (ret == -ENOSPC) {
+			/* the pool is full: give back what this thread queued */
+			if (nq && wp_free_batch(fd, queue, nq))
+				atomic_fetch_add(&errors, 1);
+			nq = 0;
 			continue;
+		}
 		if (ret) {
 			atomic_fetch_add(&errors, 1);
 			break;
@@ -96,10 +105,21 @@ static void *tenant_thread(void *arg)
 			if (wp_reset(fd, a.slot, size) || !zero(s, size))
 				atomic_fetch_add(&errors, 1);
 		}
-		if (wp_free(fd, a.slot))
-			atomic_fetch_add(&errors, 1);
+		if (rand_r(&seed) % 2) {
+			if (wp_free(fd, a.slot))
+				atomic_fetch_add(&errors, 1);
+		} else {
+			queue[nq++] = a.slot;
+		}
+		if (nq == 3) {
+			if (wp_free_batch(fd, queue, nq))
+				atomic_fetch_add(&errors, 1);
+			nq = 0;
+		}
 		atomic_fetch_add(&tenants, 1);
 	}
+	if (nq && wp_free_batch(fd, queue, nq))
+		atomic_fetch_add(&errors, 1);
 	return NULL;
 }
 

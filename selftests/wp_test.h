@@ -122,6 +122,15 @@ static inline int wp_free(int fd, uint32_t slot)
 	return wp_ioctl(fd, WASMPOOL_IOC_SLOT_FREE, &f);
 }
 
+static inline int wp_free_batch(int fd, const uint32_t *slots, uint32_t count)
+{
+	struct wasmpool_slot_free_batch f = {
+		.size = sizeof(f), .slots = (uintptr_t)slots, .count = count,
+	};
+
+	return wp_ioctl(fd, WASMPOOL_IOC_SLOT_FREE_BATCH, &f);
+}
+
 static inline int wp_stats(int fd, struct wasmpool_stats *st)
 {
 	memset(st, 0, sizeof(*st));

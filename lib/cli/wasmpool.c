@@ -36,6 +36,7 @@ static const char *const cmd_names[] = {
 	[WASMPOOL_CMD_SLOT_FREE - WASMPOOL_CMD_BASE] = "slot_free",
 	[WASMPOOL_CMD_STATS - WASMPOOL_CMD_BASE] = "stats",
 	[WASMPOOL_CMD_APPLY_KEYS - WASMPOOL_CMD_BASE] = "apply_keys",
+	[WASMPOOL_CMD_SLOT_FREE_BATCH - WASMPOOL_CMD_BASE] = "slot_free_batch",
 };
 
 static void usage(FILE *f)

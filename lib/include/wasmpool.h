@@ -208,6 +208,23 @@ int wasmpool_slot_reset(struct wasmpool *pool, uint32_t slot, uint64_t bytes);
 int wasmpool_slot_free(struct wasmpool *pool, uint32_t slot);
 
 /**
+ * wasmpool_slot_free_batch() - reset many slots and give them back at once
+ * @pool: the pool
+ * @slots: the slots, allocated, each once, in any order
+ * @count: how many; 0 does nothing; at most WASMPOOL_FREE_BATCH_MAX
+ *
+ * All or none; one system call, and one unmap for each run of
+ * neighbouring slots where pages must be unmapped (see
+ * WASMPOOL_IOC_SLOT_FREE_BATCH). For a runtime's decommit queue.
+ *
+ * Return: 0, -ENOENT (a slot not allocated: none is freed), -EINVAL (no
+ * such slot, a slot given twice, @count above WASMPOOL_FREE_BATCH_MAX),
+ * -ENOTTY (a module before 0.2).
+ */
+int wasmpool_slot_free_batch(struct wasmpool *pool, const uint32_t *slots,
+			     size_t count);
+
+/**
  * wasmpool_stats() - the pool's counters
  * @pool: the pool
  * @stats: filled

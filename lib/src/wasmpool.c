@@ -251,6 +251,22 @@ int wasmpool_slot_free(struct wasmpool *pool, uint32_t slot)
 	return wp_ioctl(pool->fd, WASMPOOL_IOC_SLOT_FREE, &f);
 }
 
+int wasmpool_slot_free_batch(struct wasmpool *pool, const uint32_t *slots,
+			     size_t count)
+{
+	struct wasmpool_slot_free_batch f = {
+		.size = sizeof(f),
+		.slots = (uintptr_t)slots,
+		.count = (uint32_t)count,
+	};
+
+	if (!count)
+		return 0;
+	if (count > WASMPOOL_FREE_BATCH_MAX)
+		return -EINVAL;
+	return wp_ioctl(pool->fd, WASMPOOL_IOC_SLOT_FREE_BATCH, &f);
+}
+
 static int wp_stats(struct wasmpool *pool, uint32_t size,
 		    struct wasmpool_stats *stats)
 {

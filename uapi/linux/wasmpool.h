@@ -89,6 +89,7 @@ enum {
 	WASMPOOL_CMD_SLOT_FREE,
 	WASMPOOL_CMD_STATS,
 	WASMPOOL_CMD_APPLY_KEYS,
+	WASMPOOL_CMD_SLOT_FREE_BATCH,
 	WASMPOOL_CMD_END,	/* not a command: one past the last */
 };
 
@@ -555,6 +556,49 @@ struct wasmpool_slot_free {
 	__u32 __reserved;
 };
 
+/* The most slots one WASMPOOL_IOC_SLOT_FREE_BATCH frees. */
+#define WASMPOOL_FREE_BATCH_MAX	4096
+
+/**
+ * struct wasmpool_slot_free_batch - ioctl(WASMPOOL_IOC_SLOT_FREE_BATCH):
+ * return many slots at once
+ * @size: in: sizeof(struct wasmpool_slot_free_batch)
+ * @flags: in: must be 0
+ * @slots: in: the address of an array of @count __u32 slot indexes, in any
+ *	order
+ * @count: in: the number of slots, 1 to WASMPOOL_FREE_BATCH_MAX
+ * @__reserved: must be 0
+ *
+ * Frees every slot of the array as WASMPOOL_IOC_SLOT_FREE would, all or
+ * none: the slots are taken from their tenants together (a command on
+ * one of them from then on fails with ENOENT), and if any of them is not
+ * allocated, none is freed. Added in wasmpool 0.2; a runtime's decommit
+ * queue (Wasmtime's, say) gives the slots it collected to one call.
+ *
+ * What the batch saves: one system call for all the slots, and, where
+ * pages must be unmapped (a pool with keep_resident_bytes 0, pages beyond
+ * it, strict pools), one unmap and one TLB flush for each run of slots
+ * that lie next to each other, counting as neighbours slots that have
+ * nothing mapped in between (free, cold ones): the kernel unmaps the run
+ * in one range. Kept pages of a warm pool stay mapped, so slots with
+ * kept pages mapped are unmapped one by one (their kept pages are not
+ * touched). In a striped pool, every slot is a mapping of its own: one
+ * TLB flush per slot remains.
+ *
+ * Return: 0, or -1 with errno: EINVAL for @count out of range, a slot
+ * index out of range or one given twice; ENOENT when a slot is not
+ * allocated (nothing is freed); EFAULT when the array cannot be read;
+ * ENOMEM when the kernel cannot copy the array; EOPNOTSUPP for non-zero
+ * @flags or @__reserved; EBADFD, EPERM as in the errno contract.
+ */
+struct wasmpool_slot_free_batch {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 slots;
+	__u32 count;
+	__u32 __reserved;
+};
+
 /**
  * struct wasmpool_stats - ioctl(WASMPOOL_IOC_STATS): the pool's counters
  * @size: in: sizeof(struct wasmpool_stats)
@@ -578,6 +622,10 @@ struct wasmpool_slot_free {
  * @warm_hits: out: allocations with an affinity key that got a warm slot
  *	of the same key (0.2)
  * @warm_misses: out: allocations with an affinity key that did not (0.2)
+ * @unmaps: out: ranges of the pool's mapping that resets, frees and
+ *	allocations unmapped: each one page-table walk and, if it found a
+ *	page mapped, one TLB flush (one per slot it spans in a striped pool);
+ *	a batch free counts a run of neighbouring slots once (0.2)
  *
  * Return: 0, or -1 with errno: EBADFD, EPERM as in the errno contract.
  */
@@ -598,6 +646,7 @@ struct wasmpool_stats {
 	__aligned_u64 pages_replaced;
 	__aligned_u64 warm_hits;
 	__aligned_u64 warm_misses;
+	__aligned_u64 unmaps;
 };
 
 /**
@@ -652,5 +701,6 @@ struct wasmpool_apply_keys {
 #define WASMPOOL_IOC_SLOT_FREE	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_FREE)
 #define WASMPOOL_IOC_STATS	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_STATS)
 #define WASMPOOL_IOC_APPLY_KEYS	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_APPLY_KEYS)
+#define WASMPOOL_IOC_SLOT_FREE_BATCH	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_FREE_BATCH)
 
 #endif /* _UAPI_LINUX_WASMPOOL_H */
