@@ -18,8 +18,12 @@
  * repeated runs, with min and max) for each, the ratios baseline/device
  * (above 1: the device is faster) and what Wasmtime's resets did, each
  * followed by a machine-readable "csv,cycle,..." line. After the timed runs,
- * each strategy's next tenant must find the touched pages zeroed. --quick:
- * a few cycles only (make check's smoke run).
+ * each strategy's next tenant must find the touched pages zeroed.
+ *
+ * Then the decommit table: BATCH tenants at a time, freed through the
+ * device one by one, through the device in one WASMPOOL_IOC_SLOT_FREE_BATCH,
+ * and Wasmtime's way; with the device's unmaps per tenant ("csv,decommit").
+ * --quick: a few cycles only (make check's smoke run).
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -161,6 +165,138 @@ static int memset_calibration(void)
 
 static const char *const names[NSTRAT] = { "device", "classic", "wasmtime" };
 
+#define BATCH		16	/* tenants per decommit batch */
+
+enum { B_SINGLE, B_BATCH, B_WT, NBATCH };
+
+/*
+ * BATCH tenants alloc and touch their pages, then all leave: through the
+ * device freed one by one, through the device in one batch free, and
+ * Wasmtime's way (its decommit queue resets each slot as wt_free() does,
+ * one madvise() each, then returns the slots together: the same system
+ * calls as one by one).
+ */
+static int batch_round(struct bench *b, int which)
+{
+	uint32_t ids[BATCH];
+	int32_t wt[BATCH];
+	int i, ret = 0;
+
+	for (i = 0; i < BATCH; i++) {
+		if (which == B_WT) {
+			wt[i] = wt_alloc(&b->wt, MODULE, b->accessible);
+			if (wt[i] < 0)
+				return wt[i];
+			touch(wt_slot_addr(&b->wt, wt[i]), b->pages);
+		} else {
+			struct wasmpool_slot_alloc a;
+
+			ret = wasmpool_slot_alloc(&b->dev, b->accessible, &a);
+			if (ret)
+				return ret;
+			if (!zeroed(b->dev.base + a.offset, 1))
+				return -EUCLEAN;
+			touch(b->dev.base + a.offset, b->pages);
+			ids[i] = a.slot;
+		}
+	}
+	if (which == B_BATCH)
+		return wasmpool_slot_free_batch(&b->dev, ids, BATCH);
+	for (i = 0; i < BATCH && !ret; i++)
+		ret = which == B_WT ? wt_free(&b->wt, wt[i], &b->st) :
+				      wasmpool_slot_free(&b->dev, ids[i]);
+	return ret;
+}
+
+/* The decommit table: per-tenant time of batch_round(), and the unmaps. */
+static int batch_table(int quick)
+{
+	static const struct { int pages; size_t keep; unsigned int flags; } rows[] = {
+		{ 1, 0, 0 }, { 16, 0, 0 }, { 256, 64 << 10, 0 },
+		{ 16, 64 << 10, WASMPOOL_CONFIGURE_STRICT },
+	};
+	static const char *const bnames[NBATCH] = { "one by one", "batch", "wasmtime" };
+	unsigned int row, r, w;
+	int i, ret;
+
+	printf("\ndecommit: %d tenants alloc, touch, then all free (us per tenant)\n", BATCH);
+	printf("%-6s %-8s %-7s %24s %24s %7s %24s %7s %s\n", "pages", "keep", "pool",
+	       "one by one us (min-max)", "batch us (min-max)", "ratio",
+	       "wasmtime us (min-max)", "ratio", "unmaps/tenant 1-by-1, batch");
+	for (row = 0; row < sizeof(rows) / sizeof(rows[0]); row++) {
+		struct wasmpool_configure cfg = {
+			.flags = rows[row].flags,
+			.max_memory_bytes = MAX_MEM,
+			.reservation_bytes = MAX_MEM,
+			.guard_bytes = 64 << 10,
+			.num_slots = SLOTS,
+			.keep_resident_bytes = rows[row].keep,
+		};
+		int rounds = quick ? 2 : rows[row].pages >= 256 ? 3 : 25;
+		double t[NBATCH][RUNS], med[NBATCH], unmaps[NBATCH] = { 0 };
+		static struct bench b;
+		struct wasmpool_stats st;
+
+		memset(&b, 0, sizeof(b));
+		b.accessible = MAX_MEM;
+		b.pages = rows[row].pages;
+		ret = wasmpool_create(&b.dev, &cfg);
+		if (!ret)
+			ret = wt_init(&b.wt, &b.dev.layout, rows[row].keep);
+		if (ret) {
+			fprintf(stderr, "cycle_bench: decommit: %s\n", strerror(-ret));
+			return 1;
+		}
+		for (w = 0; w < NBATCH; w++)
+			for (i = 0; i < (quick ? 1 : 3); i++)
+				if ((ret = batch_round(&b, w)))
+					goto failed;
+		for (r = 0; r < RUNS; r++) {
+			for (w = 0; w < NBATCH; w++) {
+				uint64_t before = 0;
+				double t0;
+
+				if (w != B_WT && !wasmpool_stats(&b.dev, &st))
+					before = st.unmaps;
+				t0 = now();
+				for (i = 0; i < rounds; i++)
+					if ((ret = batch_round(&b, w)))
+						goto failed;
+				t[w][r] = (now() - t0) / (rounds * BATCH) * 1e6;
+				if (w != B_WT && !wasmpool_stats(&b.dev, &st))
+					unmaps[w] += (double)(st.unmaps - before) / (rounds * BATCH);
+			}
+		}
+		for (w = 0; w < NBATCH; w++) {
+			qsort(t[w], RUNS, sizeof(double), cmp_double);
+			med[w] = t[w][RUNS / 2];
+		}
+		printf("%-6d %-8zu %-7s %8.1f (%6.1f-%7.1f) %8.1f (%6.1f-%7.1f) %6.2fx "
+		       "%8.1f (%6.1f-%7.1f) %6.2fx %.2f, %.2f\n",
+		       rows[row].pages, rows[row].keep, rows[row].flags ? "strict" : "warm",
+		       med[B_SINGLE], t[B_SINGLE][0], t[B_SINGLE][RUNS - 1],
+		       med[B_BATCH], t[B_BATCH][0], t[B_BATCH][RUNS - 1],
+		       med[B_SINGLE] / med[B_BATCH], med[B_WT], t[B_WT][0],
+		       t[B_WT][RUNS - 1], med[B_WT] / med[B_BATCH],
+		       unmaps[B_SINGLE] / RUNS, unmaps[B_BATCH] / RUNS);
+		printf("csv,decommit,%d,%zu,%s,%.2f,%.2f,%.2f,%.3f,%.2f,%.3f,%.3f,%.3f\n",
+		       rows[row].pages, rows[row].keep, rows[row].flags ? "strict" : "warm",
+		       med[B_SINGLE], med[B_BATCH], med[B_WT],
+		       med[B_SINGLE] / med[B_BATCH], med[B_WT] / med[B_BATCH],
+		       med[B_WT] / med[B_SINGLE], unmaps[B_SINGLE] / RUNS,
+		       unmaps[B_BATCH] / RUNS);
+		wt_fini(&b.wt);
+		wasmpool_destroy(&b.dev);
+		continue;
+failed:
+		fprintf(stderr, "cycle_bench: decommit, %s, %d pages: %s\n", bnames[w],
+			rows[row].pages, ret == -EUCLEAN ?
+			"a touched page was not zeroed for the next tenant" : strerror(-ret));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const int touched[] = { 1, 16, 256 };
@@ -258,5 +394,5 @@ failed:
 			return 1;
 		}
 	}
-	return 0;
+	return batch_table(quick);
 }

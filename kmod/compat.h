@@ -26,6 +26,22 @@
 #endif
 
 /*
+ * Since 6.4 a fault may run under its VMA's lock alone (per-VMA locks),
+ * without the mmap_lock.
+ */
+#if WP_KERNEL_AT_LEAST(6, 4)
+static inline bool wp_fault_vma_locked(const struct vm_fault *vmf)
+{
+	return vmf->flags & FAULT_FLAG_VMA_LOCK;
+}
+#else
+static inline bool wp_fault_vma_locked(const struct vm_fault *vmf)
+{
+	return false;
+}
+#endif
+
+/*
  * Since 6.3 vma->vm_flags is const and changes go through vm_flags_set() and
  * vm_flags_clear(), which also assert the mmap_lock. Never use vm_flags_mod()
  * for the protection-key bits: it sets before it clears.

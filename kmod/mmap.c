@@ -88,6 +88,8 @@ static vm_fault_t wp_vm_fault(struct vm_fault *vmf)
 	}
 	ret = wp_pages_fault(pool, idx, vmf->vma, vmf->address, vmf->pgoff);
 	up_read(&slot->lock);
+	if (ret == VM_FAULT_NOPAGE && wp_fault_vma_locked(vmf))
+		atomic64_inc(&pool->faults_vma_locked);
 	return ret;
 
 guard:
@@ -178,7 +180,8 @@ static const struct vm_operations_struct wp_vm_ops = {
 };
 
 /*
- * VM_MIXEDMAP: vm_insert_page() from the fault handler; DONTEXPAND and
+ * VM_MIXEDMAP: the fault handler maps pages with special PTEs, which
+ * vm_normal_page() then takes for what they are; DONTEXPAND and
  * DONTCOPY: no mremap() growth, no copy in fork() children; VM_IO: no
  * madvise(MADV_DOFORK) to undo DONTCOPY, and no get_user_pages() pinning
  * a tenant's page across a reset (so no O_DIRECT or registered buffers in

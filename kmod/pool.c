@@ -730,6 +730,7 @@ void wp_pool_stats(struct wp_pool *pool, struct wasmpool_stats *st)
 	st->warm_hits = atomic64_read(&pool->warm_hits);
 	st->warm_misses = atomic64_read(&pool->warm_misses);
 	st->unmaps = atomic64_read(&pool->unmaps);
+	st->faults_vma_locked = atomic64_read(&pool->faults_vma_locked);
 	st->pages_freed = atomic64_read(&pool->pages_freed);
 	st->metadata_bytes = pool->metadata_bytes;
 	st->address = READ_ONCE(pool->address);

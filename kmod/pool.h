@@ -136,6 +136,7 @@ struct wp_stripe {
  * @metadata_bytes: kernel memory of the bookkeeping (immutable)
  * @resident_pages: pages in @pages, and pages faults are allocating
  * @faults: faults served
+ * @faults_vma_locked: of @faults, those under the per-VMA lock alone
  * @pages_allocated: pages allocated by faults
  * @guard_faults: faults refused
  * @resets: resets and frees
@@ -176,6 +177,7 @@ struct wp_pool {
 
 	atomic64_t resident_pages;
 	atomic64_t faults;
+	atomic64_t faults_vma_locked;
 	atomic64_t pages_allocated;
 	atomic64_t guard_faults;
 	atomic64_t resets;

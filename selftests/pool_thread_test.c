@@ -4,6 +4,7 @@
  * its own slots (alloc, check zero, dirty, grow, reset, free), and on the
  * same slot (faults racing resets, resets racing resets). No slot is handed
  * out twice, no tenant sees another's data, and the counters balance.
+ * And on Linux 6.4 and later faults run without the mmap_lock.
  *
  * WASMPOOL_STRESS_SECONDS sets the time of each test (default 2).
  *
@@ -15,7 +16,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -245,6 +248,44 @@ TEST_F(threads, faults_race_resets_of_one_slot)
 	       (unsigned long long)st.faults);
 	EXPECT_GE(KEEP, st.resident_bytes);
 	EXPECT_EQ(st.pages_allocated * PAGE, st.resident_bytes + st.pages_freed * PAGE);
+}
+
+/* The running kernel is at least @major.@minor. */
+static int kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return 0;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/*
+ * Since Linux 6.4 a fault can run under its VMA's lock alone: the pool's
+ * faults must (no retry under the process's mmap_lock, which every
+ * thread's mmap() and munmap() contend on). Before, they cannot.
+ */
+TEST_F(threads, faults_without_mmap_lock)
+{
+	struct wasmpool_slot_alloc a;
+	struct wasmpool_stats st;
+	char *s;
+
+	ASSERT_EQ(0, wp_alloc(self->fd, MAX_MEM, &a));
+	s = self->base + a.offset;
+	for (uint64_t off = 0; off < MAX_MEM; off += PAGE)
+		s[off] = 1;
+	ASSERT_EQ(0, wp_stats(self->fd, &st));
+	TH_LOG("%llu faults, %llu of them under the VMA lock alone",
+	       (unsigned long long)st.faults, (unsigned long long)st.faults_vma_locked);
+	EXPECT_LE(MAX_MEM / PAGE, st.faults);
+	if (kernel_at_least(6, 4)) {
+		EXPECT_EQ(st.faults, st.faults_vma_locked);
+	} else {
+		EXPECT_EQ(0, st.faults_vma_locked);
+	}
+	ASSERT_EQ(0, wp_free(self->fd, a.slot));
 }
 
 TEST_HARNESS_MAIN

@@ -626,6 +626,9 @@ struct wasmpool_slot_free_batch {
  *	allocations unmapped: each one page-table walk and, if it found a
  *	page mapped, one TLB flush (one per slot it spans in a striped pool);
  *	a batch free counts a run of neighbouring slots once (0.2)
+ * @faults_vma_locked: out: of @faults, those served under the faulting
+ *	VMA's own lock, without the process's mmap_lock (Linux 6.4 and later;
+ *	always 0 before) (0.2)
  *
  * Return: 0, or -1 with errno: EBADFD, EPERM as in the errno contract.
  */
@@ -647,6 +650,7 @@ struct wasmpool_stats {
 	__aligned_u64 warm_hits;
 	__aligned_u64 warm_misses;
 	__aligned_u64 unmaps;
+	__aligned_u64 faults_vma_locked;
 };
 
 /**
