@@ -20,6 +20,36 @@
 #include "compat.h"
 #include "pool.h"
 
+/*
+ * Every VMA in [@addr, @end) is @file's, at the file offset of its distance
+ * from @base; with @holes, gaps between them are allowed, else the VMAs
+ * must cover the range.
+ */
+static bool wp_pool_walk_range(struct wp_pool *pool, struct file *file,
+			       unsigned long base, unsigned long addr,
+			       unsigned long end, bool holes)
+{
+	struct vm_area_struct *vma;
+
+	wp_mmap_assert_locked(pool->mm);
+	while (addr < end) {
+		vma = find_vma(pool->mm, addr);
+		if (!vma || vma->vm_start >= end)
+			return holes;
+		if (vma->vm_start > addr) {
+			if (!holes)
+				return false;
+			addr = vma->vm_start;
+		}
+		if (vma->vm_file != file ||
+		    ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start) !=
+		    addr - base)
+			return false;
+		addr = vma->vm_end;
+	}
+	return true;
+}
+
 /**
  * wp_pool_maps_range() - is a range mapped by the pool, as mapped at @base?
  * @pool: the pool
@@ -35,19 +65,7 @@
 bool wp_pool_maps_range(struct wp_pool *pool, struct file *file,
 			unsigned long base, unsigned long addr, unsigned long len)
 {
-	unsigned long end = addr + len;
-	struct vm_area_struct *vma;
-
-	wp_mmap_assert_locked(pool->mm);
-	while (addr < end) {
-		vma = vma_lookup(pool->mm, addr);
-		if (!vma || vma->vm_file != file ||
-		    ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start) !=
-		    addr - base)
-			return false;
-		addr = vma->vm_end;
-	}
-	return true;
+	return wp_pool_walk_range(pool, file, base, addr, addr + len, false);
 }
 
 /**
@@ -67,20 +85,8 @@ bool wp_pool_maps_range(struct wp_pool *pool, struct file *file,
 static bool wp_pool_maps_range_or_holes(struct wp_pool *pool, struct file *file,
 					unsigned long base)
 {
-	unsigned long addr = base, end = base + pool->layout.total_bytes;
-	struct vm_area_struct *vma;
-
-	wp_mmap_assert_locked(pool->mm);
-	for (vma = find_vma(pool->mm, addr); vma && vma->vm_start < end;
-	     vma = find_vma(pool->mm, addr)) {
-		addr = max(vma->vm_start, addr);
-		if (vma->vm_file != file ||
-		    ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start) !=
-		    addr - base)
-			return false;
-		addr = vma->vm_end;
-	}
-	return true;
+	return wp_pool_walk_range(pool, file, base, base,
+				  base + pool->layout.total_bytes, true);
 }
 
 /* Slot @idx of the pool at @base has a VMA of its own with its key. */

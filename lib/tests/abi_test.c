@@ -8,6 +8,7 @@
  *
  * Copyright (C) 2026 The wasmpool developers
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -61,8 +62,9 @@ int main(void)
 		struct wasmpool_stats st;
 		unsigned char b[512];
 	} u;
+	uint32_t ids[2] = { 0, 1 };
 
-	printf("TAP version 13\n1..6\n");
+	printf("TAP version 13\n1..9\n");
 	if (pool.fd < 0) {
 		perror("/dev/null");
 		return 1;
@@ -86,6 +88,11 @@ int main(void)
 	memset(&u, CANARY, sizeof(u));
 	wasmpool_stats(&pool, &u.st);
 	ok(wrote_exactly(u.b, sizeof(u.st), sizeof(u)), "wasmpool_stats fills the whole structure");
+	/* /dev/null answers every ioctl with ENOTTY: the call was made */
+	ok(wasmpool_slot_free_batch(&pool, ids, 2) == -ENOTTY, "wasmpool_slot_free_batch issues the ioctl");
+	ok(wasmpool_slot_free_batch(&pool, ids, 0) == 0, "wasmpool_slot_free_batch of none is a no-op");
+	ok(wasmpool_slot_free_batch(&pool, ids, WASMPOOL_FREE_BATCH_MAX + 1) == -EINVAL,
+	   "wasmpool_slot_free_batch above the maximum: EINVAL");
 	close(pool.fd);
 	return failed != 0;
 }
