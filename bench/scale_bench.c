@@ -7,7 +7,9 @@
  * slot stays read-write, PAGEMAP_SCAN reset, one module's slots shared by
  * every thread through the affinity allocator's mutex; classic: mprotect()
  * and MADV_DONTNEED per cycle, each thread on its own slots), as cycles per
- * second; (2) the cost of one reset as a function of the pages resident in
+ * second, and the device again with every thread freeing through a
+ * decommit queue of up to 16 slots (WASMPOOL_IOC_SLOT_FREE_BATCH);
+ * (2) the cost of one reset as a function of the pages resident in
  * the slot (keep_resident 0). Same process, same boot. Lines starting
  * "csv," are machine-readable.
  *
@@ -34,7 +36,11 @@
 #define RUNS		5
 #define MODULE		0
 
-enum { DEV, CLASSIC, WT, NSTRAT };
+/* DEV_BATCH: the device, each thread freeing through a decommit queue. */
+enum { DEV, CLASSIC, WT, DEV_BATCH, NSTRAT };
+
+#define NRESET		3	/* the strategies of the reset table */
+#define QUEUE		16	/* the most a thread's decommit queue holds */
 
 static struct wasmpool pool;
 static struct classic_pool classic;
@@ -69,10 +75,26 @@ struct worker {
 	long cycles;
 	int error;
 	struct wt_stats st;
+	uint32_t queue[QUEUE];
+	int nq, qmax;
 } __attribute__((aligned(64)));
 
 static int one_cycle(struct worker *w, uint32_t *next)
 {
+	if (w->which == DEV_BATCH) {
+		struct wasmpool_slot_alloc a;
+		int ret;
+
+		if (wasmpool_slot_alloc(&pool, MAX_MEM, &a))
+			return -1;
+		pool.base[a.offset] = 1;
+		w->queue[w->nq++] = a.slot;
+		if (w->nq < w->qmax)
+			return 0;
+		ret = wasmpool_slot_free_batch(&pool, w->queue, w->nq);
+		w->nq = 0;
+		return ret;
+	}
 	if (w->which == DEV) {
 		struct wasmpool_slot_alloc a;
 
@@ -111,6 +133,8 @@ static void *cycle_worker(void *arg)
 		}
 		w->cycles++;
 	}
+	if (w->nq && wasmpool_slot_free_batch(&pool, w->queue, w->nq))
+		w->error = 1;
 	return NULL;
 }
 
@@ -125,6 +149,12 @@ static double throughput(int which, int nthreads, struct wt_stats *st)
 	atomic_store(&stop, 0);
 	for (i = 0; i < nthreads; i++) {
 		w[i] = (struct worker){ .id = i, .nthreads = nthreads, .which = which };
+		/* every thread's queue full and one slot each still fit */
+		w[i].qmax = SLOTS / nthreads - 1;
+		if (w[i].qmax > QUEUE)
+			w[i].qmax = QUEUE;
+		if (w[i].qmax < 1)
+			w[i].qmax = 1;
 		pthread_create(&t[i], NULL, cycle_worker, &w[i]);
 	}
 	t0 = now();
@@ -233,8 +263,9 @@ int main(int argc, char **argv)
 	seconds = quick ? 0.02 : 0.5;
 	printf("cycles per second (alloc, touch 1 page, reset, free; 4 MiB memories), median of %d (min-max),\n"
 	       "ratios device/baseline (above 1: the device is faster):\n", RUNS);
-	printf("%-8s %-6s %26s %26s %7s %26s %7s  %s\n", "threads", "keep", "device",
-	       "classic", "ratio", "wasmtime", "ratio", "wasmtime reset");
+	printf("%-8s %-6s %26s %26s %7s %26s %7s %26s %7s  %s\n", "threads", "keep", "device",
+	       "classic", "ratio", "wasmtime", "ratio", "device, batch frees", "ratio",
+	       "wasmtime reset");
 	for (q = 0; q < sizeof(keeps) / sizeof(keeps[0]); q++) {
 		if (setup(keeps[q]))
 			return 1;
@@ -255,18 +286,24 @@ int main(int argc, char **argv)
 			for (w = 0; w < NSTRAT; w++)
 				sort_runs(t[w]);
 			printf("%-8d %-6zu %8.0f (%7.0f-%7.0f) %8.0f (%7.0f-%7.0f) %6.2fx "
-			       "%8.0f (%7.0f-%7.0f) %6.2fx  %s\n", counts[i], keeps[q],
+			       "%8.0f (%7.0f-%7.0f) %6.2fx %8.0f (%7.0f-%7.0f) %6.2fx  %s\n",
+			       counts[i], keeps[q],
 			       t[DEV][RUNS / 2], t[DEV][0], t[DEV][RUNS - 1],
 			       t[CLASSIC][RUNS / 2], t[CLASSIC][0], t[CLASSIC][RUNS - 1],
 			       t[DEV][RUNS / 2] / t[CLASSIC][RUNS / 2],
 			       t[WT][RUNS / 2], t[WT][0], t[WT][RUNS - 1],
-			       t[DEV][RUNS / 2] / t[WT][RUNS / 2], wt_stats_kind(&st));
-			printf("csv,threads,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.3f,%.0f,%.0f,%.0f,%.3f,%zu,%s\n",
+			       t[DEV][RUNS / 2] / t[WT][RUNS / 2],
+			       t[DEV_BATCH][RUNS / 2], t[DEV_BATCH][0], t[DEV_BATCH][RUNS - 1],
+			       t[DEV_BATCH][RUNS / 2] / t[WT][RUNS / 2], wt_stats_kind(&st));
+			printf("csv,threads,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.3f,%.0f,%.0f,%.0f,%.3f,%zu,%s,"
+			       "%.0f,%.0f,%.0f,%.3f\n",
 			       counts[i], t[DEV][RUNS / 2], t[DEV][0], t[DEV][RUNS - 1],
 			       t[CLASSIC][RUNS / 2], t[CLASSIC][0], t[CLASSIC][RUNS - 1],
 			       t[DEV][RUNS / 2] / t[CLASSIC][RUNS / 2],
 			       t[WT][RUNS / 2], t[WT][0], t[WT][RUNS - 1],
-			       t[DEV][RUNS / 2] / t[WT][RUNS / 2], keeps[q], wt_stats_kind(&st));
+			       t[DEV][RUNS / 2] / t[WT][RUNS / 2], keeps[q], wt_stats_kind(&st),
+			       t[DEV_BATCH][RUNS / 2], t[DEV_BATCH][0], t[DEV_BATCH][RUNS - 1],
+			       t[DEV_BATCH][RUNS / 2] / t[WT][RUNS / 2]);
 			if (counts[1] == 1)
 				break;
 		}
@@ -285,7 +322,7 @@ int main(int argc, char **argv)
 		double t[NSTRAT][RUNS];
 
 		for (r = 0; r < RUNS; r++) {
-			for (w = 0; w < NSTRAT; w++) {
+			for (w = 0; w < NRESET; w++) {
 				t[w][r] = reset_cost(w, resident[i], reps, &st);
 				if (t[w][r] < 0) {
 					fprintf(stderr, "scale_bench: a reset failed\n");
@@ -293,7 +330,7 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		for (w = 0; w < NSTRAT; w++)
+		for (w = 0; w < NRESET; w++)
 			sort_runs(t[w]);
 		printf("%-8d %8.1f (%6.1f-%7.1f) %8.1f (%6.1f-%7.1f) %6.2fx %8.1f (%6.1f-%7.1f) %6.2fx  %s\n",
 		       resident[i], t[DEV][RUNS / 2], t[DEV][0], t[DEV][RUNS - 1],

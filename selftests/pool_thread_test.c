@@ -47,23 +47,11 @@ FIXTURE(threads) {
 
 FIXTURE_SETUP(threads)
 {
-	struct wasmpool_configure c = {
-		.max_memory_bytes = MAX_MEM,
-		.reservation_bytes = MAX_MEM,
-		.guard_bytes = 64 * 1024,
-		.num_slots = SLOTS,
-		.keep_resident_bytes = KEEP,
-	};
+	struct wasmpool_configure c = wp_test_config(0, MAX_MEM, SLOTS, KEEP);
 	const char *env = getenv("WASMPOOL_STRESS_SECONDS");
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	self->base = MAP_FAILED;
-	WP_TEST_OPEN_DEVICE(self->fd);
-	ASSERT_EQ(0, wp_configure(self->fd, &c));
-	self->l = c.layout;
-	self->base = mmap(NULL, c.layout.total_bytes, PROT_READ | PROT_WRITE,
-			  MAP_SHARED, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, self->base);
+	WP_TEST_OPEN_POOL(self, c);
 	self->seconds = env ? atof(env) : 2.0;
 	self->nthreads = n < 2 ? 4 : (n * 2 > MAX_THREADS ? MAX_THREADS : n * 2);
 }

@@ -50,22 +50,9 @@ FIXTURE_VARIANT_ADD(reuse, strict) {
 
 FIXTURE_SETUP(reuse)
 {
-	struct wasmpool_configure c = {
-		.flags = variant->flags,
-		.max_memory_bytes = MAX_MEM,
-		.num_slots = SLOTS,
-		.reservation_bytes = MAX_MEM,
-		.guard_bytes = 64 * 1024,
-		.keep_resident_bytes = KEEP,
-	};
+	struct wasmpool_configure c = wp_test_config(variant->flags, MAX_MEM, SLOTS, KEEP);
 
-	self->base = MAP_FAILED;
-	WP_TEST_OPEN_DEVICE(self->fd);
-	ASSERT_EQ(0, wp_configure(self->fd, &c));
-	self->l = c.layout;
-	self->base = mmap(NULL, c.layout.total_bytes, PROT_READ | PROT_WRITE,
-			  MAP_SHARED, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, self->base);
+	WP_TEST_OPEN_POOL(self, c);
 }
 
 FIXTURE_TEARDOWN(reuse)

@@ -65,6 +65,45 @@ static inline uint64_t wp_test_rng(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+/*
+ * The configuration most tests start from: @slots memories of @max_mem
+ * bytes, reserved exactly, 64 KiB guards, @keep bytes kept on reset.
+ */
+static inline struct wasmpool_configure wp_test_config(uint32_t flags, uint64_t max_mem,
+						       uint64_t slots, uint64_t keep)
+{
+	struct wasmpool_configure c = {
+		.size = sizeof(c),
+		.flags = flags,
+		.max_memory_bytes = max_mem,
+		.num_slots = slots,
+		.reservation_bytes = max_mem,
+		.guard_bytes = 64 * 1024,
+		.keep_resident_bytes = keep,
+	};
+
+	return c;
+}
+
+/* Map the whole pool of @fd, laid out as @l, as a runtime does. */
+static inline char *wp_test_map(int fd, const struct wasmpool_layout *l)
+{
+	return mmap(NULL, l->total_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+}
+
+/*
+ * In a fixture setup with fd, base and l (the layout): open the device,
+ * configure @c and map the whole pool. base is MAP_FAILED until mapped.
+ */
+#define WP_TEST_OPEN_POOL(self, c) do {					\
+	(self)->base = MAP_FAILED;					\
+	WP_TEST_OPEN_DEVICE((self)->fd);				\
+	ASSERT_EQ(0, wp_configure((self)->fd, &(c)));			\
+	(self)->l = (c).layout;						\
+	(self)->base = wp_test_map((self)->fd, &(self)->l);		\
+	ASSERT_NE(MAP_FAILED, (self)->base);				\
+} while (0)
+
 /* Thin wrappers of the ioctls: 0 or -errno. */
 static inline int wp_ioctl(int fd, unsigned long cmd, void *arg)
 {
