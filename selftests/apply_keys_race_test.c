@@ -50,6 +50,15 @@
  * than once in 20 runs, in a few seconds.
  */
 #define ANON_ROUNDS	36
+/*
+ * Each test stops adding rounds after BUDGET_NS, once MIN_ROUNDS have run:
+ * a debug kernel (KASAN, lockdep) takes seconds per APPLY_KEYS and runs
+ * fewer rounds; a plain one runs them all in a few seconds.
+ */
+#define BUDGET_NS	(180 * 1000000000ULL)
+#define MIN_ROUNDS	4
+#define MORE_ROUNDS(i, t0)	((i) < MIN_ROUNDS || now_ns() - (t0) < BUDGET_NS)
+
 /* how long the other thread keeps trying to map at the pool's address */
 #define MAP_TRY_NS	(2 * 1000000000ULL)
 
@@ -417,7 +426,9 @@ TEST_F_TIMEOUT(race, anonymous_mapping_in_place_of_pool_never_touched, 600)
 	uint64_t t0 = now_ns();
 	int holes = 0;
 
-	for (int i = 0; i < ANON_ROUNDS; i++) {
+	int i;
+
+	for (i = 0; i < ANON_ROUNDS && MORE_ROUNDS(i, t0); i++) {
 		struct round r = { .tag = i + 1, .in_one_call = i % 2 };
 		uint64_t pages = self->total / PAGE, bad = 0, first = 0;
 		int ret, sig = 0;
@@ -460,7 +471,7 @@ TEST_F_TIMEOUT(race, anonymous_mapping_in_place_of_pool_never_touched, 600)
 
 		pool_works_again(_metadata, self, i);
 	}
-	TH_LOG("%d of %d rounds lost part of B's mapping (%llu ms)", holes, ANON_ROUNDS,
+	TH_LOG("%d of %d rounds lost part of B's mapping (%llu ms)", holes, i,
 	       (unsigned long long)(now_ns() - t0) / 1000000);
 }
 
@@ -472,8 +483,9 @@ TEST_F_TIMEOUT(race, anonymous_mapping_in_place_of_pool_never_touched, 600)
 TEST_F_TIMEOUT(race, pool_mapped_again_mid_apply_recovers, 600)
 {
 	uint64_t t0 = now_ns();
+	int i;
 
-	for (int i = 0; i < ROUNDS; i++) {
+	for (i = 0; i < ROUNDS && MORE_ROUNDS(i, t0); i++) {
 		struct round r = { .tag = i + 1, .remap_pool = 1 };
 		uint64_t vmas = 0;
 		int ret, attempt;
@@ -509,7 +521,7 @@ TEST_F_TIMEOUT(race, pool_mapped_again_mid_apply_recovers, 600)
 
 		pool_works_again(_metadata, self, i);
 	}
-	TH_LOG("%d rounds (%llu ms)", ROUNDS, (unsigned long long)(now_ns() - t0) / 1000000);
+	TH_LOG("%d rounds (%llu ms)", i, (unsigned long long)(now_ns() - t0) / 1000000);
 }
 
 /*
@@ -521,9 +533,9 @@ TEST_F_TIMEOUT(race, pool_mapped_again_mid_apply_recovers, 600)
 TEST_F_TIMEOUT(race, failed_apply_leaves_pool_mapped_and_retry_keys_it, 600)
 {
 	uint64_t t0 = now_ns();
-	int failed = 0;
+	int failed = 0, i;
 
-	for (int i = 0; i < ROUNDS; i++) {
+	for (i = 0; i < ROUNDS && MORE_ROUNDS(i, t0); i++) {
 		struct round r = { .tag = i + 1, .remap_pool = 1 };
 		struct wasmpool_stats st;
 		uint64_t vmas = 0;
@@ -555,7 +567,7 @@ TEST_F_TIMEOUT(race, failed_apply_leaves_pool_mapped_and_retry_keys_it, 600)
 
 		pool_works_again(_metadata, self, i);
 	}
-	TH_LOG("APPLY_KEYS failed in %d of %d rounds (%llu ms)", failed, ROUNDS,
+	TH_LOG("APPLY_KEYS failed in %d of %d rounds (%llu ms)", failed, i,
 	       (unsigned long long)(now_ns() - t0) / 1000000);
 }
 
