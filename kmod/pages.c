@@ -43,6 +43,7 @@
 #include <linux/pagemap.h>
 #include <linux/pfn_t.h>
 #include <linux/sched.h>
+#include <linux/wasmpool.h>
 #include <linux/xarray.h>
 
 #include "compat.h"
@@ -120,6 +121,51 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 	return VM_FAULT_NOPAGE;
 }
 
+/* Pages a sequential toucher gets at once, the touched one included. */
+#define WP_ALLOC_AHEAD	(WASMPOOL_POPULATE_AHEAD_BYTES >> PAGE_SHIFT)
+static_assert(WP_ALLOC_AHEAD <= WP_FAULT_AROUND);
+
+/*
+ * WASMPOOL_CONFIGURE_POPULATE_AHEAD: a touch right after a resident page,
+ * a tenant walking up its memory. Back the pages that follow too (up to
+ * WP_ALLOC_AHEAD in all, within the accessible size, up to the next
+ * resident page), which the caller then maps as one run, so that the
+ * walk's next touches do not fault. Best effort: no OOM killer, no
+ * SIGBUS, no limit overshoot.
+ */
+static void wp_pages_alloc_ahead(struct wp_pool *pool, u32 idx,
+				 struct vm_area_struct *vma,
+				 unsigned long address, pgoff_t pgoff)
+{
+	struct wp_slot *slot = &pool->slots[idx];
+	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
+	pgoff_t end = first + (READ_ONCE(slot->accessible) >> PAGE_SHIFT);
+	struct page *page, *old;
+	long n = 0;
+
+	end = min3(end, pgoff + WP_ALLOC_AHEAD,
+		   pgoff + ((vma->vm_end - address) >> PAGE_SHIFT));
+	for (pgoff++; pgoff < end; pgoff++) {
+		if (xa_load(&pool->pages, pgoff) || !wp_pages_charge(pool))
+			break;
+		page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT |
+				  __GFP_NORETRY | __GFP_NOWARN);
+		old = page ? xa_cmpxchg(&pool->pages, pgoff, NULL, page,
+					GFP_NOWAIT | __GFP_ACCOUNT) : NULL;
+		if (!page || old) {
+			if (page)
+				put_page(page);
+			atomic64_dec(&pool->resident_pages);
+			break;
+		}
+		n++;
+	}
+	if (!n)
+		return;
+	wp_pages_account(pool, slot, n);
+	atomic64_add(n, &pool->pages_allocated);
+}
+
 /**
  * wp_pages_fault() - back one accessible page of a slot and map it
  * @pool: the pool
@@ -170,6 +216,10 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 	}
 	wp_pages_account(pool, slot, 1);
 	atomic64_inc(&pool->pages_allocated);
+	if (pool->populate_ahead &&
+	    pgoff > (wp_slot_offset(pool, idx) >> PAGE_SHIFT) &&
+	    xa_load(&pool->pages, pgoff - 1))
+		wp_pages_alloc_ahead(pool, idx, vma, address, pgoff);
 	/* On failure the page stays in the index, resident, for the retry. */
 	return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
 

@@ -33,7 +33,8 @@
 #define WP_CONFIGURE_FLAGS (WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS |		\
 			    WASMPOOL_CONFIGURE_DEFAULT_KEEP_RESIDENT |	\
 			    WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE |		\
-			    WASMPOOL_CONFIGURE_STRICT)
+			    WASMPOOL_CONFIGURE_STRICT |			\
+			    WASMPOOL_CONFIGURE_POPULATE_AHEAD)
 
 static int wp_pool_check_config(const struct wasmpool_configure *cfg)
 {
@@ -165,6 +166,7 @@ static int wp_pool_setup(struct wp_pool *pool, struct wasmpool_configure *cfg,
 	pool->layout = l;
 	pool->keep_resident = keep;
 	pool->strict = cfg->flags & WASMPOOL_CONFIGURE_STRICT;
+	pool->populate_ahead = cfg->flags & WASMPOOL_CONFIGURE_POPULATE_AHEAD;
 	wp_freelist_init(pool);
 	return 0;
 

@@ -103,6 +103,8 @@ struct wp_stripe {
  * @keep_resident: bytes of a slot whose pages a reset keeps (immutable)
  * @strict: resets and frees unmap the whole slot, kept pages too
  *	(WASMPOOL_CONFIGURE_STRICT; immutable)
+ * @populate_ahead: a sequential touch backs the next pages too
+ *	(WASMPOOL_CONFIGURE_POPULATE_AHEAD; immutable)
  * @mm: the owning address space, pinned with mmgrab() (immutable)
  * @mapping: the file's private address space (immutable)
  * @pages: page offset in the file -> struct page *, one reference each;
@@ -151,6 +153,7 @@ struct wp_pool {
 	struct wp_layout layout;
 	u64 keep_resident;
 	bool strict;
+	bool populate_ahead;
 	struct mm_struct *mm;
 	struct address_space *mapping;
 	struct xarray pages;

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * reuse_test: zero-on-reuse across 10,000 tenants, on a warm pool (the
- * default: kept pages stay mapped across resets and frees) and a strict
- * one. Each tenant gets a slot (with one of a few affinity keys, or none:
- * hits and misses), checks that every accessible byte reads zero and that
- * the byte at its size faults, dirties random bytes inside and beyond
- * keep_resident, sometimes grows, sometimes resets to another size
+ * default: kept pages stay mapped across resets and frees), a strict one
+ * and a warm one populating ahead. Each tenant gets a slot (with one of
+ * a few affinity keys, or none: hits and misses), checks that every
+ * accessible byte reads zero and that the byte at its size faults,
+ * dirties random bytes inside and beyond keep_resident, sometimes grows, sometimes resets to another size
  * (shrinks included) and checks again, and frees: half of the time at
  * once, else through a decommit queue of up to 3 slots freed in one
  * batch. Seeded: the seed is printed, WASMPOOL_REUSE_SEED replays it.
@@ -46,6 +46,11 @@ FIXTURE_VARIANT_ADD(reuse, warm) {
 
 FIXTURE_VARIANT_ADD(reuse, strict) {
 	.flags = WASMPOOL_CONFIGURE_STRICT,
+};
+
+/* the checks walk every slot: populating ahead is at work throughout */
+FIXTURE_VARIANT_ADD(reuse, warm_populate_ahead) {
+	.flags = WASMPOOL_CONFIGURE_POPULATE_AHEAD,
 };
 
 FIXTURE_SETUP(reuse)
