@@ -5,9 +5,12 @@
  * A page is allocated, zeroed and charged to the faulting task's memory
  * cgroup on the first touch of an accessible address, and recorded in the
  * pool's index (wp_pool.pages, keyed by page offset in the file) with the
- * one reference the pool holds. It is mapped with a *special* PTE
- * (vmf_insert_mixed() on this VM_MIXEDMAP mapping; x86 has pte_special):
- * such a PTE holds no reference and is invisible to get_user_pages(), fast
+ * one reference the pool holds. It is mapped with a *special* PTE (as
+ * vmf_insert_mixed() would on this VM_MIXEDMAP mapping - x86 has
+ * pte_special - but a run of pages at a time, through
+ * apply_to_page_range(), as Xen's xlate_mmu.c maps foreign pages into a
+ * privcmd mapping): such a PTE
+ * holds no reference and is invisible to get_user_pages(), fast
  * path or slow, on every kernel. So nothing - vmsplice(), O_DIRECT,
  * MSG_ZEROCOPY, io_uring, RDMA, process_vm_readv() - can pin a pool page
  * and see it again after a reset hands it to the next tenant; VM_IO makes
@@ -41,7 +44,6 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
-#include <linux/pfn_t.h>
 #include <linux/sched.h>
 #include <linux/wasmpool.h>
 #include <linux/xarray.h>
@@ -80,17 +82,57 @@ static bool wp_pages_charge(struct wp_pool *pool)
 				   pool->max_resident_pages);
 }
 
-static vm_fault_t wp_pages_insert(struct vm_area_struct *vma,
-				  unsigned long address, struct page *page)
+/**
+ * struct wp_map - a run of resident pages to map
+ * @pool: the pool
+ * @vma: the faulting VMA
+ * @mm: its address space
+ * @prot: the VMA's page protection (its protection key included)
+ * @start: the faulting address
+ * @pgoff: its page offset in the file
+ * @page: the faulting page
+ */
+struct wp_map {
+	struct wp_pool *pool;
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	pgprot_t prot;
+	unsigned long start;
+	pgoff_t pgoff;
+	struct page *page;
+};
+
+/*
+ * apply_to_page_range() callback, under the PTE lock: map the resident
+ * page at @addr with a special PTE (no reference, invisible to GUP), as
+ * insert_pfn() would, or stop (return 1) at the first page that is not
+ * resident. A PTE already present is left as it is.
+ */
+static int wp_pages_set_pte(pte_t *pte, unsigned long addr, void *data)
 {
-	return vmf_insert_mixed(vma, address, page_to_pfn_t(page));
+	struct wp_map *m = data;
+	struct page *page = m->page;
+
+	if (addr != m->start) {
+		page = xa_load(&m->pool->pages,
+			       m->pgoff + ((addr - m->start) >> PAGE_SHIFT));
+		if (!page)
+			return 1;
+	}
+	if (pte_none(ptep_get(pte))) {
+		set_pte_at(m->mm, addr, pte, pte_mkspecial(mk_pte(page, m->prot)));
+		update_mmu_cache(m->vma, addr, pte);
+	}
+	return 0;
 }
 
 /*
  * Map a page that is already resident (kept by a reset, or allocated by a
  * racing fault) and the resident pages that follow it, up to the slot's
  * accessible size: a tenant re-touching kept pages pays one fault for a
- * run of them, not one each. A PTE already present is left as it is.
+ * run of them, not one each. One walk of the page tables and one PTE lock
+ * for the run; the PTEs are special, like vmf_insert_mixed()'s on x86,
+ * without its PAT lookup per page (pool pages are ordinary write-back RAM).
  */
 static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 					struct vm_area_struct *vma,
@@ -100,22 +142,24 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 	struct wp_slot *slot = &pool->slots[idx];
 	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
 	pgoff_t end = first + (READ_ONCE(slot->accessible) >> PAGE_SHIFT);
-	unsigned long num;
-	vm_fault_t ret;
+	struct wp_map m = {
+		.pool = pool,
+		.vma = vma,
+		.mm = vma->vm_mm,
+		.prot = vma->vm_page_prot,
+		.start = address,
+		.pgoff = pgoff,
+		.page = page,
+	};
+	int err;
 
 	end = min3(end, pgoff + WP_FAULT_AROUND,
 		   pgoff + ((vma->vm_end - address) >> PAGE_SHIFT));
-	ret = wp_pages_insert(vma, address, page);
-	for (num = 1; ret == VM_FAULT_NOPAGE && pgoff + num < end; num++) {
-		page = xa_load(&pool->pages, pgoff + num);
-		if (!page)
-			break;
-		if (wp_pages_insert(vma, address + (num << PAGE_SHIFT), page) !=
-		    VM_FAULT_NOPAGE)
-			break;	/* the faulting page is mapped: enough */
-	}
-	if (ret != VM_FAULT_NOPAGE)
-		return ret;
+	err = apply_to_page_range(vma->vm_mm, address,
+				  (max(end, pgoff + 1) - pgoff) << PAGE_SHIFT,
+				  wp_pages_set_pte, &m);
+	if (err < 0)
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	atomic64_inc(&pool->faults);
 	atomic64_inc(&wp_global.faults);
 	return VM_FAULT_NOPAGE;
