@@ -12,7 +12,9 @@
  *     + MADV_DONTNEED of the rest;
  *   - classic: the earlier runs' baseline: mprotect() to allocate, memset() of
  *     keep_resident + MADV_DONTNEED of the rest + mprotect(PROT_NONE) to
- *     free.
+ *     free;
+ * and the device once more, with WASMPOOL_CONFIGURE_POPULATE_AHEAD
+ * ("device+ahead": the touches walk up the slot).
  *
  * Prints one line per configuration: the median time of a cycle (over
  * repeated runs, with min and max) for each, the ratios baseline/device
@@ -45,10 +47,12 @@
 #define RUNS		15		/* short runs, alternating: a busy host drifts */
 #define MODULE		0		/* one module: Wasmtime's affinity applies */
 
-enum { DEV, CLASSIC, WT, NSTRAT };
+/* DEV_AHEAD: the device with WASMPOOL_CONFIGURE_POPULATE_AHEAD. */
+enum { DEV, CLASSIC, WT, DEV_AHEAD, NSTRAT };
 
 struct bench {
 	struct wasmpool dev;
+	struct wasmpool ahead;
 	struct classic_pool classic;
 	struct wt_pool wt;
 	struct wt_stats st;
@@ -91,16 +95,17 @@ static int zeroed(const char *s, int pages)
  */
 static int cycle(struct bench *b, int which, int check)
 {
-	if (which == DEV) {
+	if (which == DEV || which == DEV_AHEAD) {
+		struct wasmpool *dev = which == DEV ? &b->dev : &b->ahead;
 		struct wasmpool_slot_alloc a;
-		int ret = wasmpool_slot_alloc(&b->dev, b->accessible, &a);
+		int ret = wasmpool_slot_alloc(dev, b->accessible, &a);
 
 		if (ret)
 			return ret;
-		if (check && !zeroed(b->dev.base + a.offset, b->pages))
+		if (check && !zeroed(dev->base + a.offset, b->pages))
 			return -EUCLEAN;
-		touch(b->dev.base + a.offset, b->pages);
-		return wasmpool_slot_free(&b->dev, a.slot);
+		touch(dev->base + a.offset, b->pages);
+		return wasmpool_slot_free(dev, a.slot);
 	}
 	if (which == CLASSIC) {
 		uint32_t slot = b->classic_free[--b->classic_nfree];
@@ -163,7 +168,7 @@ static int memset_calibration(void)
 	return 0;
 }
 
-static const char *const names[NSTRAT] = { "device", "classic", "wasmtime" };
+static const char *const names[NSTRAT] = { "device", "classic", "wasmtime", "device+ahead" };
 
 #define BATCH		16	/* tenants per decommit batch */
 
@@ -328,6 +333,10 @@ int main(int argc, char **argv)
 			b.accessible = MAX_MEM;
 			b.pages = touched[k];
 			ret = wasmpool_create(&b.dev, &cfg);
+			if (!ret) {
+				cfg.flags = WASMPOOL_CONFIGURE_POPULATE_AHEAD;
+				ret = wasmpool_create(&b.ahead, &cfg);
+			}
 			if (ret) {
 				fprintf(stderr, "cycle_bench: wasmpool_create: %s\n", strerror(-ret));
 				return 1;
@@ -343,11 +352,12 @@ int main(int argc, char **argv)
 				b.classic_free[b.classic_nfree] = SLOTS - 1 - b.classic_nfree;
 			if (!note++) {
 				printf("wasmtime: %s\n", wt_pagemap_note(&b.wt));
-				printf("%-6s %-8s %24s %24s %7s %24s %7s  %s\n", "pages", "keep",
+				printf("%-6s %-8s %24s %24s %7s %24s %7s %24s %7s  %s\n", "pages", "keep",
 				       "device us (min-max)", "classic us (min-max)", "ratio",
-				       "wasmtime us (min-max)", "ratio", "wasmtime reset");
+				       "wasmtime us (min-max)", "ratio", "device+ahead us", "ratio",
+				       "wasmtime reset");
 			}
-			/* warm all three (page tables, kept pages), then alternate runs */
+			/* warm all four (page tables, kept pages), then alternate runs */
 			for (i = 0; i < (quick ? 2 : 50); i++)
 				for (w = 0; w < NSTRAT; w++)
 					if ((ret = cycle(&b, w, 0)))
@@ -368,23 +378,27 @@ int main(int argc, char **argv)
 				med[w] = t[w][RUNS / 2];
 			}
 			printf("%-6d %-8zu %8.1f (%6.1f-%7.1f) %8.1f (%6.1f-%7.1f) %6.2fx "
-			       "%8.1f (%6.1f-%7.1f) %6.2fx  %s\n",
+			       "%8.1f (%6.1f-%7.1f) %6.2fx %8.1f (%6.1f-%7.1f) %6.2fx  %s\n",
 			       touched[k], keeps[q], med[DEV], t[DEV][0], t[DEV][RUNS - 1],
 			       med[CLASSIC], t[CLASSIC][0], t[CLASSIC][RUNS - 1],
 			       med[CLASSIC] / med[DEV], med[WT], t[WT][0], t[WT][RUNS - 1],
-			       med[WT] / med[DEV], wt_stats_kind(&b.st));
+			       med[WT] / med[DEV], med[DEV_AHEAD], t[DEV_AHEAD][0],
+			       t[DEV_AHEAD][RUNS - 1], med[WT] / med[DEV_AHEAD],
+			       wt_stats_kind(&b.st));
 			printf("csv,cycle,%d,%zu,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.3f,"
-			       "%.2f,%.2f,%.2f,%.3f,%s\n",
+			       "%.2f,%.2f,%.2f,%.3f,%s,%.2f,%.2f,%.2f,%.3f\n",
 			       touched[k], keeps[q], med[DEV], t[DEV][0], t[DEV][RUNS - 1],
 			       med[CLASSIC], t[CLASSIC][0], t[CLASSIC][RUNS - 1],
 			       med[CLASSIC] / med[DEV], med[WT], t[WT][0], t[WT][RUNS - 1],
-			       med[WT] / med[DEV], wt_stats_kind(&b.st));
+			       med[WT] / med[DEV], wt_stats_kind(&b.st), med[DEV_AHEAD],
+			       t[DEV_AHEAD][0], t[DEV_AHEAD][RUNS - 1], med[WT] / med[DEV_AHEAD]);
 			/* the next tenant of each finds zeroes */
 			for (w = 0; w < NSTRAT; w++)
 				if ((ret = cycle(&b, w, 1)))
 					goto failed;
 			wt_fini(&b.wt);
 			classic_fini(&b.classic);
+			wasmpool_destroy(&b.ahead);
 			wasmpool_destroy(&b.dev);
 			continue;
 failed:
