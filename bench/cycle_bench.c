@@ -284,7 +284,7 @@ static int batch_table(int quick)
 		       med[B_SINGLE] / med[B_BATCH], med[B_WT], t[B_WT][0],
 		       t[B_WT][RUNS - 1], med[B_WT] / med[B_BATCH],
 		       unmaps[B_SINGLE] / RUNS, unmaps[B_BATCH] / RUNS);
-		printf("csv,decommit,%d,%zu,%s,%.2f,%.2f,%.2f,%.3f,%.2f,%.3f,%.3f,%.3f\n",
+		printf("csv,decommit,%d,%zu,%s,%.2f,%.2f,%.2f,%.3f,%.3f,%.3f,%.3f,%.3f\n",
 		       rows[row].pages, rows[row].keep, rows[row].flags ? "strict" : "warm",
 		       med[B_SINGLE], med[B_BATCH], med[B_WT],
 		       med[B_SINGLE] / med[B_BATCH], med[B_WT] / med[B_BATCH],
