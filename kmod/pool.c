@@ -625,6 +625,13 @@ int wp_pool_slots_free(struct wp_pool *pool, u32 *idx, u32 n)
 	ret = wp_pool_claim(pool, idx, n);
 	if (ret)
 		return ret;
+	if (n == 1) {
+		/* One slot: the three passes under one hold of its lock. */
+		down_write(&pool->slots[idx[0]].lock);
+		wp_pool_put_slot(pool, idx[0]);
+		up_write(&pool->slots[idx[0]].lock);
+		goto count;
+	}
 
 	for (i = 0; i < n; i++) {
 		struct wp_slot *slot = &pool->slots[idx[i]];
@@ -647,6 +654,7 @@ int wp_pool_slots_free(struct wp_pool *pool, u32 *idx, u32 n)
 		up_write(&slot->lock);
 		cond_resched();
 	}
+count:
 	atomic64_add(n, &pool->resets);
 	atomic64_add(n, &wp_global.resets);
 	return 0;
