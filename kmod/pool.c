@@ -528,11 +528,13 @@ static int wp_pool_claim(struct wp_pool *pool, const u32 *idx, u32 n)
  * @first: the first page offset in the file
  * @end: one past the last; 0 while the run is empty
  * @last_slot: the slot whose span ends the run
+ * @merge: the owner has other threads: neighbours join a run
  */
 struct wp_unmap_run {
 	pgoff_t first;
 	pgoff_t end;
 	u32 last_slot;
+	bool merge;
 };
 
 /*
@@ -572,7 +574,8 @@ static void wp_pool_run_add(struct wp_pool *pool, struct wp_unmap_run *run,
 {
 	if (end <= first)
 		return;
-	if (run->end && first == wp_slot_offset(pool, idx) >> PAGE_SHIFT &&
+	if (run->merge && run->end &&
+	    first == wp_slot_offset(pool, idx) >> PAGE_SHIFT &&
 	    wp_pool_gap_unmapped(pool, run->last_slot, idx)) {
 		run->end = end;
 		run->last_slot = idx;
@@ -600,7 +603,8 @@ static int wp_pool_cmp_u32(const void *a, const void *b)
  * All or none. In three passes: every slot's accessible size drops to 0
  * (so no fault maps anything in it from then on) and its span to unmap is
  * noted; the spans are unmapped, those of neighbouring slots in one range
- * (one TLB flush); then every slot's kept pages are zeroed, the others
+ * (one TLB flush) when the owner has other threads; then every slot's
+ * kept pages are zeroed, the others
  * freed, and the slot goes back on its free list.
  *
  * Context: process context.
@@ -610,7 +614,15 @@ static int wp_pool_cmp_u32(const void *a, const void *b)
 int wp_pool_slots_free(struct wp_pool *pool, u32 *idx, u32 n)
 {
 	u64 keep_mapped = wp_pool_free_keep_mapped(pool);
-	struct wp_unmap_run run = { .end = 0 };
+	/*
+	 * A range above 33 pages flushes the whole TLB (x86): worth it when
+	 * that is one shootdown to the CPUs of the owner's other threads
+	 * instead of one per slot, not in a single-threaded owner, whose
+	 * flushes of a few pages each stay on this CPU.
+	 */
+	struct wp_unmap_run run = {
+		.merge = atomic_read(&pool->mm->mm_users) > 1,
+	};
 	pgoff_t first, end;
 	u32 i;
 	int ret;

@@ -2,9 +2,10 @@
 /*
  * free_batch_test: WASMPOOL_IOC_SLOT_FREE_BATCH. All or none (every bad
  * input fails with nothing freed and the slots' contents intact), the
- * slots come back zeroed (warm and strict), neighbouring slots are
- * unmapped in one range (the pool's unmaps counter) while a slot in use
- * between them keeps its mapping and its data, and a batch racing with
+ * slots come back zeroed (warm and strict), in a multi-threaded process
+ * neighbouring slots are unmapped in one range (the pool's unmaps
+ * counter) while a slot in use between them keeps its mapping and its
+ * data, in a single-threaded one slot by slot, and a batch racing with
  * single frees of the same slots never frees a slot twice.
  *
  * Copyright (C) 2026 The wasmpool developers
@@ -171,17 +172,31 @@ TEST_F(batch, frees_all_and_the_next_tenants_see_zeroes)
 	}
 }
 
+/* A thread that only waits: the process is multi-threaded meanwhile. */
+static void *idle_thread(void *arg)
+{
+	char c;
+
+	return read(*(int *)arg, &c, 1) < 0 ? arg : NULL;
+}
+
 TEST_F(batch, neighbours_unmap_in_one_range)
 {
 	uint64_t before = unmaps(self), want;
 	uint32_t ids[SLOTS - 1];
-	int n = 0;
+	int n = 0, pipefd[2];
+	pthread_t t;
 
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(0, pthread_create(&t, NULL, idle_thread, &pipefd[0]));
 	/* all but slot 3, which stays in use, mapped, between two runs */
 	for (uint32_t i = 0; i < SLOTS; i++)
 		if (i != 3)
 			ids[n++] = i;
 	ASSERT_EQ(0, wp_free_batch(self->fd, ids, n));
+	close(pipefd[1]);
+	pthread_join(t, NULL);
+	close(pipefd[0]);
 	/*
 	 * Without kept pages mapped: runs 0-2 and 4-7, two ranges. A warm
 	 * pool keeps each slot's first pages mapped: one range per slot.
@@ -204,6 +219,19 @@ TEST_F(batch, neighbours_unmap_in_one_range)
 		ASSERT_EQ(0, wp_free(self->fd, ids[i]));
 	EXPECT_EQ(n, unmaps(self) - before);
 	EXPECT_TRUE(intact(self, 3));
+}
+
+/* Single-threaded, no other CPU to spare a shootdown: one range per slot. */
+TEST_F(batch, single_threaded_unmaps_slot_by_slot)
+{
+	uint64_t before = unmaps(self);
+	uint32_t ids[SLOTS];
+
+	for (uint32_t i = 0; i < SLOTS; i++)
+		ids[i] = i;
+	ASSERT_EQ(0, wp_free_batch(self->fd, ids, SLOTS));
+	EXPECT_EQ(SLOTS, unmaps(self) - before);
+	EXPECT_EQ(0, in_use(self));
 }
 
 struct racer {

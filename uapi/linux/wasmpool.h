@@ -594,15 +594,18 @@ struct wasmpool_slot_free {
  * allocated, none is freed. Added in wasmpool 0.2; a runtime's decommit
  * queue (Wasmtime's, say) gives the slots it collected to one call.
  *
- * What the batch saves: one system call for all the slots, and, where
- * pages must be unmapped (a pool with keep_resident_bytes 0, pages beyond
- * it, strict pools), one unmap and one TLB flush for each run of slots
- * that lie next to each other, counting as neighbours slots that have
- * nothing mapped in between (free, cold ones): the kernel unmaps the run
- * in one range. Kept pages of a warm pool stay mapped, so slots with
- * kept pages mapped are unmapped one by one (their kept pages are not
- * touched). In a striped pool, every slot is a mapping of its own: one
- * TLB flush per slot remains.
+ * What the batch saves: one system call for all the slots, and, in a
+ * process with more than one thread, where pages must be unmapped (a pool
+ * with keep_resident_bytes 0, pages beyond it, strict pools), one unmap
+ * and one TLB shootdown for each run of slots that lie next to each
+ * other, counting as neighbours slots that have nothing mapped in between
+ * (free, cold ones): the kernel unmaps the run in one range. (A
+ * single-threaded process has no other CPU to interrupt: there a few
+ * single-page flushes cost less than the whole-TLB flush of a long range,
+ * and each slot is unmapped on its own.) Kept pages of a warm pool stay
+ * mapped, so slots with kept pages mapped are unmapped one by one (their
+ * kept pages are not touched). In a striped pool, every slot is a mapping
+ * of its own: one TLB flush per slot remains.
  *
  * Return: 0, or -1 with errno: EINVAL for @count out of range, a slot
  * index out of range or one given twice; ENOENT when a slot is not
