@@ -23,7 +23,7 @@ extern "C" {
 
 /* Version of this library (not of the kernel ABI). */
 #define WASMPOOL_LIB_MAJOR	0
-#define WASMPOOL_LIB_MINOR	1
+#define WASMPOOL_LIB_MINOR	2
 
 /**
  * wasmpool_version() - version string of the library, "MAJOR.MINOR.PATCH"

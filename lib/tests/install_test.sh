@@ -39,13 +39,16 @@ int main(void)
 
 	printf("libwasmpool %s: %d stripes, %llu bytes\n", wasmpool_version(),
 	       cmd.layout.num_stripes, (unsigned long long)cmd.layout.total_bytes);
-	return ret || cmd.layout.num_stripes != 2 || strcmp(wasmpool_version(), "0.1.0");
+	/* the version the library reports is the one its Makefile builds */
+	return ret || cmd.layout.num_stripes != 2 || strcmp(wasmpool_version(), VERSION);
 }
 PROG
 export PKG_CONFIG_PATH=$tmp/prefix/lib/pkgconfig
 flags=$(pkg-config --cflags --libs wasmpool)
 echo "# pkg-config --cflags --libs wasmpool: $flags"
-cc -Wall -Wextra -Werror -o "$tmp/outside" "$tmp/outside.c" $flags > "$tmp/cc.log" 2>&1
+version=$(sed -n 's/^MAJOR := //p' "$src/Makefile").$(sed -n 's/^MINOR := //p' "$src/Makefile").0
+cc -Wall -Wextra -Werror -DVERSION="\"$version\"" -o "$tmp/outside" "$tmp/outside.c" $flags \
+	> "$tmp/cc.log" 2>&1
 tap $? "a program outside the tree builds with only pkg-config --cflags --libs wasmpool"
 LD_LIBRARY_PATH=$tmp/prefix/lib "$tmp/outside" | sed 's/^/# /'
 tap "${PIPESTATUS[0]}" "it runs against the installed shared library"
