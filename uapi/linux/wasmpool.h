@@ -268,7 +268,8 @@ struct wasmpool_layout_cmd {
  *    default) gets SIGBUS.
  *    WASMPOOL_IOC_SLOT_GROW raises the size without touching the mapping;
  *    WASMPOOL_IOC_SLOT_RESET zeroes the slot for a new tenant;
- *    WASMPOOL_IOC_SLOT_FREE resets it and returns it to the pool.
+ *    WASMPOOL_IOC_SLOT_FREE resets it and returns it to the pool;
+ *    WASMPOOL_IOC_SLOT_FREE_BATCH returns many slots in one call.
  *
  * The mapping must be shared, readable and writable, never executable, at
  * offset 0, exactly total_bytes long, and only one may exist at a time;
