@@ -100,35 +100,57 @@ struct pm_scan_arg {
 #define WT_MAX_MODULES	8
 #define WT_NONE		(-1)
 
+/* ---- both: one PROT_NONE reservation with the device pool's layout ---- */
+
+struct bl_slab {
+	char *base;
+	size_t total, slot_bytes, pre, keep;
+};
+
+static inline int bl_slab_init(struct bl_slab *s, const struct wasmpool_layout *l,
+			       size_t keep)
+{
+	s->total = l->total_bytes;
+	s->base = mmap(NULL, s->total, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (s->base == MAP_FAILED)
+		return -errno;
+	s->slot_bytes = l->slot_bytes;
+	s->pre = l->pre_slab_guard_bytes;
+	s->keep = keep;
+	return 0;
+}
+
+static inline void bl_slab_fini(struct bl_slab *s)
+{
+	munmap(s->base, s->total);
+}
+
+static inline char *bl_slab_slot(const struct bl_slab *s, uint32_t slot)
+{
+	return s->base + s->pre + (size_t)slot * s->slot_bytes;
+}
+
 /* ---- classic: mprotect() per cycle ------------------------------------ */
 
 struct classic_pool {
-	char *base;
-	size_t total, slot_bytes, pre, keep;
+	struct bl_slab slab;
 };
 
 static inline int classic_init(struct classic_pool *p, const struct wasmpool_layout *l,
 			       size_t keep)
 {
-	p->total = l->total_bytes;
-	p->base = mmap(NULL, p->total, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p->base == MAP_FAILED)
-		return -errno;
-	p->slot_bytes = l->slot_bytes;
-	p->pre = l->pre_slab_guard_bytes;
-	p->keep = keep;
-	return 0;
+	return bl_slab_init(&p->slab, l, keep);
 }
 
 static inline void classic_fini(struct classic_pool *p)
 {
-	munmap(p->base, p->total);
+	bl_slab_fini(&p->slab);
 }
 
 static inline char *classic_slot(const struct classic_pool *p, uint32_t slot)
 {
-	return p->base + p->pre + (size_t)slot * p->slot_bytes;
+	return bl_slab_slot(&p->slab, slot);
 }
 
 /* Allocate: the accessible part becomes read-write. */
@@ -143,7 +165,7 @@ static inline int classic_alloc(struct classic_pool *p, uint32_t slot, size_t ac
 static inline int classic_reset(struct classic_pool *p, uint32_t slot, size_t accessible)
 {
 	char *s = classic_slot(p, slot);
-	size_t keep = p->keep < accessible ? p->keep : accessible;
+	size_t keep = p->slab.keep < accessible ? p->slab.keep : accessible;
 
 	memset(s, 0, keep);
 	if (accessible > keep && madvise(s + keep, accessible - keep, MADV_DONTNEED))
@@ -200,8 +222,7 @@ struct wt_slot {
 };
 
 struct wt_pool {
-	char *base;
-	size_t total, slot_bytes, pre, keep;
+	struct bl_slab slab;
 	int pagemap;			/* /proc/self/pagemap with PAGEMAP_SCAN, or -1 */
 	int pagemap_errno;		/* why not, when -1 */
 	uint32_t nslots;
@@ -277,21 +298,17 @@ static inline int wt_pagemap_probe(int *err)
 static inline int wt_init(struct wt_pool *p, const struct wasmpool_layout *l, size_t keep)
 {
 	uint32_t i;
+	int ret;
 
 	memset(p, 0, sizeof(*p));
-	p->total = l->total_bytes;
-	p->base = mmap(NULL, p->total, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p->base == MAP_FAILED)
-		return -errno;
-	p->slot_bytes = l->slot_bytes;
-	p->pre = l->pre_slab_guard_bytes;
-	p->keep = keep;
+	ret = bl_slab_init(&p->slab, l, keep);
+	if (ret)
+		return ret;
 	p->nslots = l->num_slots;
 	p->max_unused_warm = 100;
 	p->slots = calloc(p->nslots, sizeof(*p->slots));
 	if (!p->slots) {
-		munmap(p->base, p->total);
+		bl_slab_fini(&p->slab);
 		return -ENOMEM;
 	}
 	for (i = 0; i < p->nslots; i++) {
@@ -316,12 +333,12 @@ static inline void wt_fini(struct wt_pool *p)
 		close(p->pagemap);
 	pthread_mutex_destroy(&p->lock);
 	free(p->slots);
-	munmap(p->base, p->total);
+	bl_slab_fini(&p->slab);
 }
 
 static inline char *wt_slot_addr(const struct wt_pool *p, int32_t slot)
 {
-	return p->base + p->pre + (size_t)slot * p->slot_bytes;
+	return bl_slab_slot(&p->slab, slot);
 }
 
 /* Take a warm slot off both its lists. Called with p->lock held. */
@@ -440,7 +457,7 @@ static inline int wt_reset(struct wt_pool *p, int32_t id, struct wt_stats *st)
 	struct page_region regs[WT_MAX_REGIONS];
 	char *base = wt_slot_addr(p, id);
 	size_t len = p->slots[id].accessible;
-	size_t keep = p->keep < len ? p->keep : len;
+	size_t keep = p->slab.keep < len ? p->slab.keep : len;
 	struct pm_scan_arg a;
 	long i, n;
 
