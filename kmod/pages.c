@@ -82,6 +82,21 @@ static bool wp_pages_charge(struct wp_pool *pool)
 				   pool->max_resident_pages);
 }
 
+/*
+ * One past the last page of a run that starts at @pgoff (at @address in
+ * @vma): at most @max pages, within the slot's accessible size and the VMA.
+ */
+static pgoff_t wp_pages_run_end(struct wp_pool *pool, u32 idx,
+				struct vm_area_struct *vma,
+				unsigned long address, pgoff_t pgoff, pgoff_t max)
+{
+	pgoff_t end = (wp_slot_offset(pool, idx) +
+		       READ_ONCE(pool->slots[idx].accessible)) >> PAGE_SHIFT;
+
+	return min3(end, pgoff + max,
+		    pgoff + ((vma->vm_end - address) >> PAGE_SHIFT));
+}
+
 /**
  * struct wp_map - a run of resident pages to map
  * @pool: the pool
@@ -139,9 +154,8 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 					unsigned long address, pgoff_t pgoff,
 					struct page *page)
 {
-	struct wp_slot *slot = &pool->slots[idx];
-	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
-	pgoff_t end = first + (READ_ONCE(slot->accessible) >> PAGE_SHIFT);
+	pgoff_t end = wp_pages_run_end(pool, idx, vma, address, pgoff,
+				       WP_FAULT_AROUND);
 	struct wp_map m = {
 		.pool = pool,
 		.vma = vma,
@@ -153,8 +167,6 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 	};
 	int err;
 
-	end = min3(end, pgoff + WP_FAULT_AROUND,
-		   pgoff + ((vma->vm_end - address) >> PAGE_SHIFT));
 	err = apply_to_page_range(vma->vm_mm, address,
 				  (max(end, pgoff + 1) - pgoff) << PAGE_SHIFT,
 				  wp_pages_set_pte, &m);
@@ -163,6 +175,34 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 	atomic64_inc(&pool->faults);
 	atomic64_inc(&wp_global.faults);
 	return VM_FAULT_NOPAGE;
+}
+
+/*
+ * Back page @pgoff with a new zeroed page, charged to the pool's resident
+ * limit and stored in the index (the caller accounts it). -EDQUOT at the
+ * limit; -ENOMEM without memory; -EEXIST when a racing fault stored one
+ * first: *@page is that one. Nothing stays charged on failure.
+ */
+static int wp_pages_new(struct wp_pool *pool, pgoff_t pgoff, gfp_t gfp,
+			gfp_t xa_gfp, struct page **page)
+{
+	struct page *new, *old;
+
+	if (!wp_pages_charge(pool))
+		return -EDQUOT;
+	new = alloc_page(gfp | __GFP_ZERO | __GFP_ACCOUNT);
+	old = new ? xa_cmpxchg(&pool->pages, pgoff, NULL, new, xa_gfp) : NULL;
+	if (new && !old) {
+		*page = new;
+		return 0;
+	}
+	if (new)
+		put_page(new);
+	atomic64_dec(&pool->resident_pages);
+	if (!new || xa_is_err(old))
+		return -ENOMEM;
+	*page = old;
+	return -EEXIST;
 }
 
 /* Pages a sequential toucher gets at once, the touched one included. */
@@ -181,32 +221,22 @@ static void wp_pages_alloc_ahead(struct wp_pool *pool, u32 idx,
 				 struct vm_area_struct *vma,
 				 unsigned long address, pgoff_t pgoff)
 {
-	struct wp_slot *slot = &pool->slots[idx];
-	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
-	pgoff_t end = first + (READ_ONCE(slot->accessible) >> PAGE_SHIFT);
-	struct page *page, *old;
+	pgoff_t end = wp_pages_run_end(pool, idx, vma, address, pgoff,
+				       WP_ALLOC_AHEAD);
+	struct page *page;
 	long n = 0;
 
-	end = min3(end, pgoff + WP_ALLOC_AHEAD,
-		   pgoff + ((vma->vm_end - address) >> PAGE_SHIFT));
 	for (pgoff++; pgoff < end; pgoff++) {
-		if (xa_load(&pool->pages, pgoff) || !wp_pages_charge(pool))
+		if (xa_load(&pool->pages, pgoff) ||
+		    wp_pages_new(pool, pgoff,
+				 GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN,
+				 GFP_NOWAIT | __GFP_ACCOUNT, &page))
 			break;
-		page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT |
-				  __GFP_NORETRY | __GFP_NOWARN);
-		old = page ? xa_cmpxchg(&pool->pages, pgoff, NULL, page,
-					GFP_NOWAIT | __GFP_ACCOUNT) : NULL;
-		if (!page || old) {
-			if (page)
-				put_page(page);
-			atomic64_dec(&pool->resident_pages);
-			break;
-		}
 		n++;
 	}
 	if (!n)
 		return;
-	wp_pages_account(pool, slot, n);
+	wp_pages_account(pool, &pool->slots[idx], n);
 	atomic64_add(n, &pool->pages_allocated);
 }
 
@@ -229,7 +259,7 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 			  pgoff_t pgoff)
 {
 	struct wp_slot *slot = &pool->slots[idx];
-	struct page *page, *old;
+	struct page *page;
 
 	lockdep_assert_held_read(&slot->lock);
 
@@ -237,26 +267,20 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 	if (page)
 		return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
 
-	if (!wp_pages_charge(pool)) {
+	switch (wp_pages_new(pool, pgoff, GFP_HIGHUSER, GFP_KERNEL_ACCOUNT, &page)) {
+	case 0:
+		break;
+	case -EEXIST:
+		/* A fault on the same page of this slot won. */
+		return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
+	case -EDQUOT:
 		atomic64_inc(&wp_global.limit_hits);
 		pr_info_ratelimited("%s[%d]: SIGBUS: a pool reached the limit max_resident_bytes_per_pool=%llu (/sys/class/misc/wasmpool/max_resident_bytes_per_pool)\n",
 				    current->comm, task_pid_nr(current),
 				    pool->max_resident_pages << PAGE_SHIFT);
 		return VM_FAULT_SIGBUS;
-	}
-	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
-	if (!page)
-		goto uncharge;
-	old = xa_cmpxchg(&pool->pages, pgoff, NULL, page, GFP_KERNEL_ACCOUNT);
-	if (xa_is_err(old)) {
-		put_page(page);
-		goto uncharge;
-	}
-	if (old) {
-		/* A fault on the same page of this slot won. */
-		put_page(page);
-		atomic64_dec(&pool->resident_pages);
-		return wp_pages_map_resident(pool, idx, vma, address, pgoff, old);
+	default:
+		return VM_FAULT_OOM;
 	}
 	wp_pages_account(pool, slot, 1);
 	atomic64_inc(&pool->pages_allocated);
@@ -266,10 +290,6 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 		wp_pages_alloc_ahead(pool, idx, vma, address, pgoff);
 	/* On failure the page stays in the index, resident, for the retry. */
 	return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
-
-uncharge:
-	atomic64_dec(&pool->resident_pages);
-	return VM_FAULT_OOM;
 }
 
 /* Pages released to the system at a time. */
