@@ -505,7 +505,8 @@ static void wp_pool_put_slot(struct wp_pool *pool, u32 idx)
  */
 static int wp_pool_claim(struct wp_pool *pool, const u32 *idx, u32 n)
 {
-	u32 i, undo;
+	int ret = 0;
+	u32 i;
 
 	spin_lock(&pool->lock);
 	for (i = 0; i < n; i++) {
@@ -513,10 +514,14 @@ static int wp_pool_claim(struct wp_pool *pool, const u32 *idx, u32 n)
 			break;
 		WRITE_ONCE(pool->slots[idx[i]].state, WP_SLOT_FREEING);
 	}
-	for (undo = 0; i < n && undo < i; undo++)
-		WRITE_ONCE(pool->slots[idx[undo]].state, WP_SLOT_USED);
+	if (i < n) {
+		/* One is not allocated: give back those claimed. */
+		while (i--)
+			WRITE_ONCE(pool->slots[idx[i]].state, WP_SLOT_USED);
+		ret = -ENOENT;
+	}
 	spin_unlock(&pool->lock);
-	return i < n ? -ENOENT : 0;
+	return ret;
 }
 
 /* Slots between two freed ones that a merged unmap may sweep over. */
@@ -594,24 +599,15 @@ static int wp_pool_cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/**
- * wp_pool_slots_free() - reset slots and return them to their free lists
- * @pool: the pool
- * @idx: the slots, in any order; sorted in place
- * @n: how many, at least 1
- *
- * All or none. In three passes: every slot's accessible size drops to 0
- * (so no fault maps anything in it from then on) and its span to unmap is
- * noted; the spans are unmapped, those of neighbouring slots in one range
- * (one TLB flush) when the owner has other threads; then every slot's
- * kept pages are zeroed, the others
+/*
+ * The three passes of a free of @n > 1 claimed slots, sorted: every slot's
+ * accessible size drops to 0 (so no fault maps anything in it from then
+ * on) and its span to unmap is noted; the spans are unmapped, those of
+ * neighbouring slots in one range (one TLB flush) when the owner has
+ * other threads; then every slot's kept pages are zeroed, the others
  * freed, and the slot goes back on its free list.
- *
- * Context: process context.
- * Return: 0, -EINVAL (an index out of range or given twice) or -ENOENT (a
- * slot not allocated).
  */
-int wp_pool_slots_free(struct wp_pool *pool, u32 *idx, u32 n)
+static void wp_pool_free_claimed(struct wp_pool *pool, const u32 *idx, u32 n)
 {
 	u64 keep_mapped = wp_pool_free_keep_mapped(pool);
 	/*
@@ -625,25 +621,6 @@ int wp_pool_slots_free(struct wp_pool *pool, u32 *idx, u32 n)
 	};
 	pgoff_t first, end;
 	u32 i;
-	int ret;
-
-	if (n > 1)
-		sort(idx, n, sizeof(*idx), wp_pool_cmp_u32, NULL);
-	if (idx[n - 1] >= pool->layout.num_slots)
-		return -EINVAL;
-	for (i = 1; i < n; i++)
-		if (idx[i] == idx[i - 1])
-			return -EINVAL;
-	ret = wp_pool_claim(pool, idx, n);
-	if (ret)
-		return ret;
-	if (n == 1) {
-		/* One slot: the three passes under one hold of its lock. */
-		down_write(&pool->slots[idx[0]].lock);
-		wp_pool_put_slot(pool, idx[0]);
-		up_write(&pool->slots[idx[0]].lock);
-		goto count;
-	}
 
 	for (i = 0; i < n; i++) {
 		struct wp_slot *slot = &pool->slots[idx[i]];
@@ -666,7 +643,43 @@ int wp_pool_slots_free(struct wp_pool *pool, u32 *idx, u32 n)
 		up_write(&slot->lock);
 		cond_resched();
 	}
-count:
+}
+
+/**
+ * wp_pool_slots_free() - reset slots and return them to their free lists
+ * @pool: the pool
+ * @idx: the slots, in any order; sorted in place
+ * @n: how many, at least 1
+ *
+ * All or none: the slots are claimed together first. One slot is reset
+ * under one hold of its lock; more go through wp_pool_free_claimed().
+ *
+ * Context: process context.
+ * Return: 0, -EINVAL (an index out of range or given twice) or -ENOENT (a
+ * slot not allocated).
+ */
+int wp_pool_slots_free(struct wp_pool *pool, u32 *idx, u32 n)
+{
+	u32 i;
+	int ret;
+
+	if (n > 1)
+		sort(idx, n, sizeof(*idx), wp_pool_cmp_u32, NULL);
+	if (idx[n - 1] >= pool->layout.num_slots)
+		return -EINVAL;
+	for (i = 1; i < n; i++)
+		if (idx[i] == idx[i - 1])
+			return -EINVAL;
+	ret = wp_pool_claim(pool, idx, n);
+	if (ret)
+		return ret;
+	if (n == 1) {
+		down_write(&pool->slots[idx[0]].lock);
+		wp_pool_put_slot(pool, idx[0]);
+		up_write(&pool->slots[idx[0]].lock);
+	} else {
+		wp_pool_free_claimed(pool, idx, n);
+	}
 	atomic64_add(n, &pool->resets);
 	atomic64_add(n, &wp_global.resets);
 	return 0;
