@@ -208,4 +208,34 @@ wp_default_get_unmapped_area(struct file *file, unsigned long addr,
 }
 #endif
 
+/*
+ * The fault details a signal frame carries (x86: sigcontext cr2, err and
+ * trapno), as the arch code records them for a user page fault it turns
+ * into a signal: a not-present fault of user mode, a write or an
+ * instruction fetch as the fault was. Set before the module sends a guard
+ * fault's SIGSEGV itself (mmap.c).
+ */
+#ifdef CONFIG_X86
+#include <asm/trap_pf.h>
+#include <asm/trapnr.h>
+static inline void wp_set_fault_archinfo(unsigned long address,
+					 unsigned int fault_flags)
+{
+	unsigned long err = X86_PF_USER;
+
+	if (fault_flags & FAULT_FLAG_WRITE)
+		err |= X86_PF_WRITE;
+	if (fault_flags & FAULT_FLAG_INSTRUCTION)
+		err |= X86_PF_INSTR;
+	current->thread.trap_nr = X86_TRAP_PF;
+	current->thread.error_code = err;
+	current->thread.cr2 = address;
+}
+#else
+static inline void wp_set_fault_archinfo(unsigned long address,
+					 unsigned int fault_flags)
+{
+}
+#endif
+
 #endif /* _WASMPOOL_COMPAT_H */

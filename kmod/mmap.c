@@ -3,9 +3,9 @@
  * The pool's mapping: ->mmap checks, the vm_operations and the fault
  * handler. The fault handler is where guard regions and accessible sizes
  * are enforced: an address outside every slot, or at or above its slot's
- * accessible size, gets VM_FAULT_SIGSEGV (SIGSEGV with SEGV_MAPERR for user
- * accesses, EFAULT for the kernel's copies); anything else is backed by a
- * page on first touch.
+ * accessible size, is a guard fault (SIGSEGV with SEGV_ACCERR for a user
+ * access, as a PROT_NONE guard gives; EFAULT for the kernel's copies);
+ * anything else is backed by a page on first touch.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -16,6 +16,7 @@
 #include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/sched/signal.h>
 
 #include "compat.h"
 #include "mmap.h"
@@ -50,6 +51,53 @@ static vm_fault_t wp_vm_fault_wait(struct vm_fault *vmf, struct wp_slot *slot)
 	if (down_read_killable(&slot->lock))
 		return VM_FAULT_SIGBUS;	/* dying: nobody sees it */
 	return 0;
+}
+
+/*
+ * Does the faulting thread catch SIGSEGV? Read without the signal lock: a
+ * handler changed under us is judged at delivery (see wp_guard_fault()).
+ */
+static bool wp_sigsegv_caught(void)
+{
+	void __user *handler;
+
+	if (sigismember(&current->blocked, SIGSEGV))
+		return false;
+	rcu_read_lock();
+	handler = READ_ONCE(rcu_dereference(current->sighand)->action[SIGSEGV - 1].sa.sa_handler);
+	rcu_read_unlock();
+	return handler != SIG_DFL && handler != SIG_IGN;
+}
+
+/*
+ * A guard fault. For VM_FAULT_SIGSEGV the arch code sends SIGSEGV with
+ * SEGV_MAPERR ("no mapping"), while runtimes were written against PROT_NONE
+ * guards, whose faults say SEGV_ACCERR, and some tell a trap from a crash
+ * by it (wasm2c: SEGV_ACCERR is an out-of-bounds access, anything else
+ * stack exhaustion). So a user access of a thread that catches SIGSEGV gets
+ * SEGV_ACCERR, with the exact address, and the signal context a PROT_NONE
+ * fault would give (compat.h); the fault itself maps nothing and returns,
+ * and the signal is handled on the way back to user mode. Everything else
+ * keeps the kernel's own path: the kernel's copies get EFAULT, and a thread
+ * that blocks, ignores or does not catch SIGSEGV gets the kernel's forced,
+ * fatal, logged SIGSEGV. send_sig_info() is what a module can use (the
+ * forcing variants are not exported): a handler set to SIG_IGN after the
+ * check drops the signal, the access faults again and takes that path.
+ */
+static vm_fault_t wp_guard_fault(struct vm_fault *vmf)
+{
+	struct kernel_siginfo info;
+
+	if (!(vmf->flags & FAULT_FLAG_USER) || !wp_sigsegv_caught())
+		return VM_FAULT_SIGSEGV;
+	clear_siginfo(&info);
+	info.si_signo = SIGSEGV;
+	info.si_code = SEGV_ACCERR;
+	info.si_addr = (void __user *)vmf->real_address;
+	wp_set_fault_archinfo(vmf->real_address, vmf->flags);
+	if (send_sig_info(SIGSEGV, &info, current))
+		return VM_FAULT_SIGSEGV;
+	return VM_FAULT_NOPAGE;
 }
 
 static vm_fault_t wp_vm_fault(struct vm_fault *vmf)
@@ -95,7 +143,7 @@ static vm_fault_t wp_vm_fault(struct vm_fault *vmf)
 guard:
 	atomic64_inc(&pool->guard_faults);
 	atomic64_inc(&wp_global.guard_faults);
-	return VM_FAULT_SIGSEGV;
+	return wp_guard_fault(vmf);
 }
 
 /*

@@ -208,7 +208,7 @@ TEST_F(pool, slot_grow_readonly_arg_efault_size_unchanged)
 	EXPECT_EQ(-EFAULT, ro_ioctl(self->fd, WASMPOOL_IOC_SLOT_GROW, &r, sizeof(r)));
 	/* still one page: above it faults */
 	EXPECT_EQ(SIGSEGV, wp_probe(s + PAGE, 0, &si));
-	EXPECT_EQ(SEGV_MAPERR, si.si_code);
+	EXPECT_EQ(SEGV_ACCERR, si.si_code);
 	EXPECT_EQ(0x5a, s[0]);
 	/* and a grow that can report back works: the probe can tell */
 	EXPECT_EQ(0, wp_grow(self->fd, a.slot, 4 * PAGE));

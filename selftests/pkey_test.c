@@ -211,7 +211,7 @@ TEST_F(striped, only_own_stripe_is_reachable)
 		/* above the accessible size: a guard fault, not a key fault */
 		open_only(self, s);
 		EXPECT_EQ(SIGSEGV, wp_probe(own + MAX_MEM / 2, 0, &si));
-		EXPECT_EQ(SEGV_MAPERR, si.si_code);
+		EXPECT_EQ(SEGV_ACCERR, si.si_code);
 		for (t = 0; t < STRIPES; t++) {
 			char *other = slot_addr(self, a[t].slot);
 
@@ -227,7 +227,7 @@ TEST_F(striped, only_own_stripe_is_reachable)
 		/* the guard after the slab (key 0) still faults */
 		open_only(self, s);
 		EXPECT_EQ(SIGSEGV, wp_probe(self->base + self->c.layout.total_bytes - 1, 0, &si));
-		EXPECT_EQ(SEGV_MAPERR, si.si_code);
+		EXPECT_EQ(SEGV_ACCERR, si.si_code);
 	}
 }
 

@@ -115,12 +115,12 @@ static int all_zero(const char *p, size_t len)
 	return 1;
 }
 
-/* Access at @p faults with SIGSEGV, SEGV_MAPERR and the exact address. */
+/* Access at @p faults with SIGSEGV, SEGV_ACCERR and the exact address. */
 #define EXPECT_GUARD(p) do {							\
 	siginfo_t si_;								\
 	volatile char *p_ = (p);						\
 	EXPECT_EQ(SIGSEGV, wp_probe(p_, 0, &si_)) TH_LOG("read %p", p_);	\
-	EXPECT_EQ(SEGV_MAPERR, si_.si_code);					\
+	EXPECT_EQ(SEGV_ACCERR, si_.si_code);					\
 	EXPECT_EQ((void *)p_, si_.si_addr);					\
 	EXPECT_EQ(SIGSEGV, wp_probe(p_, 1, &si_)) TH_LOG("write %p", p_);	\
 } while (0)

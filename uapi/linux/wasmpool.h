@@ -259,7 +259,12 @@ struct wasmpool_layout_cmd {
  *    process's address space;
  * 3. mmap(NULL, layout.total_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
  *    reserves the whole slab. No memory backs it yet; every access faults
- *    with SIGSEGV (si_code SEGV_MAPERR) until a slot makes it accessible;
+ *    until a slot makes it accessible. A guard fault of a user access
+ *    looks as a PROT_NONE guard's does: SIGSEGV with si_code SEGV_ACCERR,
+ *    the exact si_addr and (x86) the signal context's cr2/err/trapno of a
+ *    not-present page fault, in a thread that catches SIGSEGV; a thread
+ *    that blocks, ignores or does not catch it is killed by the kernel's
+ *    own SIGSEGV (si_code SEGV_MAPERR). The kernel's copies get EFAULT;
  * 4. WASMPOOL_IOC_SLOT_ALLOC hands out a slot with an accessible size;
  *    accesses below it are served with zeroed pages on first touch (charged
  *    to the memory cgroup of the faulting task), accesses above it fault. A
