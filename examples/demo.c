@@ -41,13 +41,12 @@ static int has_pkeys;
 static double seconds = 3;
 static atomic_int stop;
 
-static atomic_long instances, resets, traps[WASMPOOL_FAULT_OTHER_STRIPE + 1], problems;
+static atomic_long instances, resets, traps[WASMPOOL_FAULT_RESIDENT_LIMIT + 1], problems;
 
-/* Per thread: where a trap returns to, and the thread's PKRU. */
+/* Per thread: where a trap returns to. */
 static __thread sigjmp_buf trap_env;
 static __thread volatile int in_guest;
 static __thread struct wasmpool_fault last_fault;
-static __thread uint32_t thread_pkru;
 
 static void problem(const char *what, long v)
 {
@@ -55,12 +54,12 @@ static void problem(const char *what, long v)
 		fprintf(stderr, "demo: PROBLEM: %s (%ld)\n", what, v);
 }
 
-/* The runtime's SIGSEGV handler: a fault in the pool is a wasm trap. */
+/* The runtime's SIGSEGV/SIGBUS handler: a fault in the pool is a wasm trap. */
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	if (in_guest && wasmpool_fault_classify(&pool, si->si_addr, si->si_code,
-						&last_fault) != WASMPOOL_FAULT_OUTSIDE) {
+	if (in_guest && wasmpool_fault_classify_signal(&pool, si, &last_fault) !=
+			WASMPOOL_FAULT_OUTSIDE) {
 		in_guest = 0;
 		siglongjmp(trap_env, 1);
 	}
@@ -69,16 +68,19 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	raise(sig);
 }
 
-/* Run "guest code" that touches @p; return the trap kind, 0 without one. */
-static int guest_access(volatile char *p)
+/*
+ * Run "guest code" of the instance in @slot that touches @p; return the
+ * trap kind, 0 without one. Entering opens exactly the instance's stripe,
+ * again after a trap: the handler's PKRU is left after siglongjmp().
+ */
+static int guest_access(uint32_t slot, volatile char *p)
 {
 	if (sigsetjmp(trap_env, 1)) {
-		/* handlers run with the default PKRU, siglongjmp keeps it */
-		if (has_pkeys)
-			wasmpool_pkru_write(thread_pkru);
+		wasmpool_pkru_enter(&pool, slot);
 		atomic_fetch_add(&traps[last_fault.kind], 1);
 		return last_fault.kind;
 	}
+	wasmpool_pkru_enter(&pool, slot);
 	in_guest = 1;
 	*p = 1;
 	in_guest = 0;
@@ -102,10 +104,6 @@ static void *worker(void *arg)
 	uint32_t n = pool.layout.num_stripes, stripe = id % n;
 	unsigned int seed = id;
 
-	if (has_pkeys) {
-		thread_pkru = wasmpool_pkru_for_stripe(&pool, wasmpool_pkru_read(), stripe);
-		wasmpool_pkru_write(thread_pkru);
-	}
 	while (!atomic_load(&stop)) {
 		struct wasmpool_slot_alloc a;
 		char *mem;
@@ -122,6 +120,8 @@ static void *worker(void *arg)
 			problem("slot_alloc", ret);
 			break;
 		}
+		/* instantiation writes the instance's memory: enter its stripe */
+		wasmpool_pkru_enter(&pool, a.slot);
 		mem = (char *)(uintptr_t)a.address;
 		if (!all_zero(mem, WASM_PAGE))
 			problem("a new tenant saw non-zero memory", a.slot);
@@ -135,10 +135,10 @@ static void *worker(void *arg)
 		mem[4 * WASM_PAGE - 1] = 1;
 
 		/* the out-of-bounds accesses a buggy guest makes */
-		kind = guest_access(mem + 4 * WASM_PAGE + rand_r(&seed) % WASM_PAGE);
+		kind = guest_access(a.slot, mem + 4 * WASM_PAGE + rand_r(&seed) % WASM_PAGE);
 		if (kind != WASMPOOL_FAULT_SLOT_MEMORY)
 			problem("access above memory size: wrong trap", kind);
-		kind = guest_access(mem + MAX_MEM + rand_r(&seed) % 4096);
+		kind = guest_access(a.slot, mem + MAX_MEM + rand_r(&seed) % 4096);
 		if (kind != WASMPOOL_FAULT_SLOT_GUARD && kind != WASMPOOL_FAULT_OTHER_STRIPE &&
 		    kind != WASMPOOL_FAULT_POST_GUARD)
 			problem("access past max memory: wrong trap", kind);
@@ -146,7 +146,7 @@ static void *worker(void *arg)
 			/* the next slot belongs to another stripe */
 			uint32_t other = (a.slot + 1) % pool.layout.num_slots;
 
-			kind = guest_access((char *)wasmpool_slot_addr(&pool, other));
+			kind = guest_access(a.slot, (char *)wasmpool_slot_addr(&pool, other));
 			if (kind != WASMPOOL_FAULT_OTHER_STRIPE)
 				problem("access to another stripe: wrong trap", kind);
 		}
@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 	printf("demo: %ld worker threads for %.1f s, each on its own stripe\n", nthreads, seconds);
 
 	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);	/* the pool's resident limit */
 	t0 = now();
 	for (i = 0; i < nthreads; i++)
 		pthread_create(&t[i], NULL, worker, (void *)i);

@@ -10,6 +10,8 @@
 #ifndef LIBWASMPOOL_H
 #define LIBWASMPOOL_H
 
+#include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +25,7 @@ extern "C" {
 
 /* Version of this library (not of the kernel ABI). */
 #define WASMPOOL_LIB_MAJOR	0
-#define WASMPOOL_LIB_MINOR	2
+#define WASMPOOL_LIB_MINOR	3
 
 /**
  * wasmpool_version() - version string of the library, "MAJOR.MINOR.PATCH"
@@ -245,6 +247,83 @@ static inline void *wasmpool_slot_addr(const struct wasmpool *pool, uint32_t slo
 }
 
 /**
+ * wasmpool_slot_of() - the slot an address belongs to
+ * @pool: the pool
+ * @addr: a slot's first byte (what wasmpool_slot_addr() gives), or any
+ *	byte of the slot up to the next slot's first (its memory, the rest of
+ *	its reservation, its guard)
+ * @slot: filled with the slot's index on success
+ *
+ * The inverse of wasmpool_slot_addr(), for a runtime's callbacks that get
+ * back only a memory's base (grow, free). Pure arithmetic on the layout:
+ * async-signal-safe. (Added in 0.3.)
+ *
+ * Return: 0, or -ENOENT when @addr is in no slot of @pool: outside its
+ * mapping, in the guard before or after the slab, or @pool destroyed.
+ */
+static inline int wasmpool_slot_of(const struct wasmpool *pool, const void *addr,
+				   uint32_t *slot)
+{
+	uintptr_t a = (uintptr_t)addr, first;
+	uint64_t idx;
+
+	if (!pool->base || !pool->layout.slot_bytes)
+		return -ENOENT;
+	first = (uintptr_t)wasmpool_slot_addr(pool, 0);
+	if (a < first)
+		return -ENOENT;
+	idx = (a - first) / pool->layout.slot_bytes;
+	if (idx >= pool->layout.num_slots)
+		return -ENOENT;
+	*slot = (uint32_t)idx;
+	return 0;
+}
+
+/* Flag of wasmpool_guard_reach(). */
+#define WASMPOOL_REACH_OWN_STRIPE	(1u << 0)
+
+/**
+ * wasmpool_guard_reach() - how far past a slot's base every access faults
+ * @pool: the pool
+ * @flags: 0 for any thread; WASMPOOL_REACH_OWN_STRIPE for a thread whose
+ *	PKRU opens, of the pool's keys, only the slot's stripe (as
+ *	wasmpool_pkru_enter() leaves it)
+ *
+ * A runtime may leave out the bounds checks of a memory's accesses up to N
+ * bytes past its base (index + offset < N; wasm2c, WAMR and V8 leave out
+ * all of them for 32-bit memories, N = 8 GiB) only if every byte from the
+ * memory's accessible size up to N faults for the thread that runs it.
+ * This is the largest N for which that holds in every slot of @pool,
+ * whatever its accessible size: the slot's reservation and guard, up to
+ * the next slot the thread can reach - the next slot without stripes, the
+ * next slot of the same stripe with WASMPOOL_REACH_OWN_STRIPE - or for the
+ * last slots the end of the post-slab guard. With stripes the slots of the
+ * other stripes fault only while the thread's PKRU denies their keys: a
+ * thread that opened the whole pool (wasmpool_pkru_allow_pool()) gets the
+ * reach without the flag, often just max memory. Pure arithmetic.
+ * (Added in 0.3.)
+ *
+ * Return: the reach in bytes; 0 for a destroyed pool.
+ */
+uint64_t wasmpool_guard_reach(const struct wasmpool *pool, unsigned int flags);
+
+/**
+ * wasmpool_guards_cover() - may a runtime elide bounds checks up to @bytes?
+ * @pool: the pool
+ * @bytes: how far past a memory's base the runtime's unchecked accesses
+ *	can reach (8 GiB for 32-bit memories without any check)
+ * @flags: as for wasmpool_guard_reach()
+ *
+ * Return: 1 if every access of a slot's thread at or above the slot's
+ * accessible size and below @bytes faults, else 0. (Added in 0.3.)
+ */
+static inline int wasmpool_guards_cover(const struct wasmpool *pool, uint64_t bytes,
+					unsigned int flags)
+{
+	return wasmpool_guard_reach(pool, flags) >= bytes;
+}
+
+/**
  * enum wasmpool_fault_kind - what a faulting address of a pool is
  * @WASMPOOL_FAULT_OUTSIDE: not in the pool's mapping
  * @WASMPOOL_FAULT_PRE_GUARD: the guard region before the first slot
@@ -255,6 +334,10 @@ static inline void *wasmpool_slot_addr(const struct wasmpool *pool, uint32_t slo
  *	accessible size (an out-of-bounds access), or a free slot
  * @WASMPOOL_FAULT_OTHER_STRIPE: a slot of a stripe whose key the thread had
  *	not opened (SEGV_PKUERR)
+ * @WASMPOOL_FAULT_RESIDENT_LIMIT: a SIGBUS in a slot's memory: the touch
+ *	would have taken the pool beyond its resident limit
+ *	(max_resident_bytes_per_pool) - a resource trap, not an out-of-bounds
+ *	access (wasmpool_fault_classify_signal() only; added in 0.3)
  */
 enum wasmpool_fault_kind {
 	WASMPOOL_FAULT_OUTSIDE = 0,
@@ -263,6 +346,7 @@ enum wasmpool_fault_kind {
 	WASMPOOL_FAULT_SLOT_GUARD,
 	WASMPOOL_FAULT_SLOT_MEMORY,
 	WASMPOOL_FAULT_OTHER_STRIPE,
+	WASMPOOL_FAULT_RESIDENT_LIMIT,
 };
 
 /**
@@ -293,6 +377,24 @@ struct wasmpool_fault {
  */
 int wasmpool_fault_classify(const struct wasmpool *pool, const void *addr,
 			    int si_code, struct wasmpool_fault *fault);
+
+/**
+ * wasmpool_fault_classify_signal() - turn a SIGSEGV or SIGBUS into a trap
+ * @pool: the pool
+ * @si: the handler's siginfo_t (si_signo, si_code, si_addr)
+ * @fault: filled
+ *
+ * SIGSEGV: as wasmpool_fault_classify() - a guard fault (SEGV_ACCERR) or a
+ * key fault (SEGV_PKUERR). SIGBUS at an address in a slot's memory (below
+ * max memory): WASMPOOL_FAULT_RESIDENT_LIMIT, the pool's resident limit;
+ * anywhere else, and any other signal: WASMPOOL_FAULT_OUTSIDE.
+ * Async-signal-safe. (Added in 0.3.)
+ *
+ * Return: @fault->kind; WASMPOOL_FAULT_OUTSIDE (0) for a fault that is not
+ * the pool's, which a handler should treat as a crash, not a trap.
+ */
+int wasmpool_fault_classify_signal(const struct wasmpool *pool, const siginfo_t *si,
+				   struct wasmpool_fault *fault);
 
 /*
  * PKRU, the per-thread register of protection-key rights (x86-64 with
@@ -364,6 +466,43 @@ static inline uint32_t wasmpool_pkru_allow_pool(const struct wasmpool *pool,
 	for (i = 0; i < pool->layout.num_stripes && pool->layout.num_stripes > 1; i++)
 		pkru &= ~(3u << (2 * pool->stripe_pkeys[i]));
 	return pkru;
+}
+
+/**
+ * wasmpool_pkru_enter() - open exactly a slot's stripe for the calling thread
+ * @pool: the pool
+ * @slot: the slot whose instance the thread is about to run or fill
+ *
+ * What a runtime calls before it runs an instance's code and before it
+ * writes the instance's memory (instantiation: data segments), and again
+ * after a trap: a signal handler starts with the default PKRU (keys 1-15
+ * denied) and a longjmp out of it keeps that, so every in-bounds access of
+ * the next call would fault. Opens the key of @slot's stripe, denies the
+ * pool's other keys (so wasmpool_guard_reach() with
+ * WASMPOOL_REACH_OWN_STRIPE holds) and leaves every other key, key 0
+ * among them, as it was. Does nothing for a pool without stripes (the only
+ * kind on a CPU without protection keys). (Added in 0.3.)
+ *
+ * Return: the thread's PKRU before the call (give it back with
+ * wasmpool_pkru_write()), or 0 for a pool without stripes.
+ */
+static inline uint32_t wasmpool_pkru_enter(const struct wasmpool *pool, uint32_t slot)
+{
+#if defined(__x86_64__)
+	uint32_t old, pkru;
+
+	if (pool->layout.num_stripes < 2)
+		return 0;
+	old = wasmpool_pkru_read();
+	pkru = wasmpool_pkru_for_stripe(pool, old, slot % pool->layout.num_stripes);
+	if (pkru != old)
+		wasmpool_pkru_write(pkru);
+	return old;
+#else
+	(void)pool;
+	(void)slot;
+	return 0;
+#endif
 }
 
 #ifdef __cplusplus

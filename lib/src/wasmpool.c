@@ -289,6 +289,40 @@ int wp_stats_0_1(struct wasmpool *pool, struct wasmpool_stats *stats)
 	return wp_stats(pool, WP_STATS_SIZE_0_1, stats);
 }
 
+uint64_t wasmpool_guard_reach(const struct wasmpool *pool, unsigned int flags)
+{
+	const struct wasmpool_layout *l = &pool->layout;
+	uint64_t k = 1, last;
+
+	if (!pool->base || !l->slot_bytes || !l->num_slots)
+		return 0;
+	if ((flags & WASMPOOL_REACH_OWN_STRIPE) && l->num_stripes > 1)
+		k = l->num_stripes;
+	/*
+	 * A slot with a reachable slot k slots on: k slots. One of the last k
+	 * slots: up to the end of the post-slab guard, the least for the very
+	 * last slot. Both products are within total_bytes.
+	 */
+	last = l->slot_bytes + l->post_slab_guard_bytes;
+	if (l->num_slots > k && k * l->slot_bytes < last)
+		return k * l->slot_bytes;
+	return last;
+}
+
+int wasmpool_fault_classify_signal(const struct wasmpool *pool, const siginfo_t *si,
+				   struct wasmpool_fault *fault)
+{
+	if (si->si_signo == SIGSEGV)
+		return wasmpool_fault_classify(pool, si->si_addr, si->si_code, fault);
+	memset(fault, 0, sizeof(*fault));
+	if (si->si_signo != SIGBUS ||
+	    wasmpool_fault_classify(pool, si->si_addr, 0, fault) != WASMPOOL_FAULT_SLOT_MEMORY) {
+		memset(fault, 0, sizeof(*fault));
+		return fault->kind = WASMPOOL_FAULT_OUTSIDE;
+	}
+	return fault->kind = WASMPOOL_FAULT_RESIDENT_LIMIT;
+}
+
 int wasmpool_fault_classify(const struct wasmpool *pool, const void *addr,
 			    int si_code, struct wasmpool_fault *fault)
 {

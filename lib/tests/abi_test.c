@@ -4,7 +4,8 @@
  * the LIBWASMPOOL_0.1 versions of the functions whose structures grew in
  * 0.2 must write no byte past 0.1's size, and the 0.2 versions fill the
  * whole structure. Needs no device: the ioctl fails on /dev/null after the
- * library has filled in the structure.
+ * library has filled in the structure. The embedder's helpers of 0.3 are
+ * there under LIBWASMPOOL_0.3 (checked on a layout made up here).
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -20,6 +21,11 @@
 __asm__(".symver wp01_slot_alloc, wasmpool_slot_alloc@LIBWASMPOOL_0.1");
 __asm__(".symver wp01_slot_alloc_stripe, wasmpool_slot_alloc_stripe@LIBWASMPOOL_0.1");
 __asm__(".symver wp01_stats, wasmpool_stats@LIBWASMPOOL_0.1");
+__asm__(".symver wp03_guard_reach, wasmpool_guard_reach@LIBWASMPOOL_0.3");
+__asm__(".symver wp03_fault_classify_signal, wasmpool_fault_classify_signal@LIBWASMPOOL_0.3");
+uint64_t wp03_guard_reach(const struct wasmpool *pool, unsigned int flags);
+int wp03_fault_classify_signal(const struct wasmpool *pool, const siginfo_t *si,
+			       struct wasmpool_fault *fault);
 int wp01_slot_alloc(struct wasmpool *pool, uint64_t bytes, struct wasmpool_slot_alloc *slot);
 int wp01_slot_alloc_stripe(struct wasmpool *pool, uint64_t bytes, uint32_t stripe,
 			   struct wasmpool_slot_alloc *slot);
@@ -94,5 +100,29 @@ int main(void)
 	ok(wasmpool_slot_free_batch(&pool, ids, WASMPOOL_FREE_BATCH_MAX + 1) == -EINVAL,
 	   "wasmpool_slot_free_batch above the maximum: EINVAL");
 	close(pool.fd);
+
+	{
+		struct wasmpool p = { .fd = -1, .base = (char *)(1ULL << 40) };
+		struct wasmpool_fault f;
+		siginfo_t si = { .si_signo = SIGBUS };
+		uint32_t slot;
+
+		p.layout.num_slots = 4;
+		p.layout.num_stripes = 2;
+		p.layout.slot_bytes = 1 << 20;
+		p.layout.max_memory_bytes = 1 << 20;
+		p.layout.post_slab_guard_bytes = 1 << 20;
+		p.layout.total_bytes = 5 << 20;
+		ok(wp03_guard_reach(&p, 0) == 1 << 20 &&
+		   wp03_guard_reach(&p, WASMPOOL_REACH_OWN_STRIPE) == 2 << 20,
+		   "wasmpool_guard_reach@LIBWASMPOOL_0.3: the next slot, the next of the stripe");
+		si.si_addr = p.base + (3 << 20) + 5;
+		ok(wp03_fault_classify_signal(&p, &si, &f) == WASMPOOL_FAULT_RESIDENT_LIMIT &&
+		   f.slot == 3 && f.offset == 5,
+		   "wasmpool_fault_classify_signal@LIBWASMPOOL_0.3: SIGBUS in slot 3");
+		ok(wasmpool_slot_of(&p, p.base + (2 << 20) + 7, &slot) == 0 && slot == 2 &&
+		   wasmpool_slot_of(&p, p.base + (4 << 20), &slot) == -ENOENT,
+		   "wasmpool_slot_of: slot 2; the post-slab guard is no slot");
+	}
 	return failed != 0;
 }

@@ -3,8 +3,10 @@
  * lib_test: libwasmpool against the real device, built with ASan and UBSan
  * (make check runs it in the VM): every call returns 0 or -errno and leaves
  * errno alone, create/destroy leak nothing, slot calls, the fault
- * classifier, the PKRU helpers, and the userspace layout equal to the
- * kernel's.
+ * classifiers (a real resident-limit SIGBUS among them), the PKRU helpers,
+ * the embedder's helpers (address to slot, guard reach against real
+ * faults, entering a stripe after a trap), and the userspace layout equal
+ * to the kernel's.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -56,6 +58,170 @@ static int faults(volatile char *p)
 	return 0;
 }
 
+static int reads_fault(volatile char *p)
+{
+	if (sigsetjmp(env, 1))
+		return 1;
+	(void)*p;
+	return 0;
+}
+
+/* Oracle of wasmpool_guard_reach(): slot by slot, the way to the next slot
+ * the thread can reach (@k slots on), or to the end of the mapping. */
+static uint64_t reach_oracle(const struct wasmpool *pool, uint32_t k)
+{
+	const struct wasmpool_layout *l = &pool->layout;
+	uint64_t best = UINT64_MAX, r;
+	uint32_t i;
+
+	for (i = 0; i < l->num_slots; i++) {
+		char *end = i + k < l->num_slots ? (char *)wasmpool_slot_addr(pool, i + k)
+						 : pool->base + l->total_bytes;
+
+		r = (uint64_t)(end - (char *)wasmpool_slot_addr(pool, i));
+		best = r < best ? r : best;
+	}
+	return best;
+}
+
+static int write_sysfs(const char *name, const char *value)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/class/misc/wasmpool/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return 0;
+	ok = fputs(value, f) >= 0;
+	return fclose(f) == 0 && ok;
+}
+
+/* The embedder's helpers of 0.3 on @pool, whose slot @a is allocated with
+ * 4 KiB accessible. */
+static void embedder_helpers(struct wasmpool *pool, const struct wasmpool_slot_alloc *a)
+{
+	const struct wasmpool_layout *l = &pool->layout;
+	uint32_t k = l->num_stripes > 1 ? l->num_stripes : 1;
+	uint64_t reach, reach_own;
+	struct wasmpool_slot_alloc b;
+	struct wasmpool_fault f;
+	uint32_t i, s, pkru;
+	siginfo_t si;
+	int ok;
+
+	for (i = 0, ok = 1; i < l->num_slots; i++) {
+		char *p = wasmpool_slot_addr(pool, i);
+
+		ok &= wasmpool_slot_of(pool, p, &s) == 0 && s == i;
+		ok &= wasmpool_slot_of(pool, p + l->slot_bytes - 1, &s) == 0 && s == i;
+	}
+	ok &= wasmpool_slot_of(pool, pool->base + l->total_bytes, &s) == -ENOENT;
+	ok &= wasmpool_slot_of(pool, pool->base - 1, &s) == -ENOENT;
+	ok &= wasmpool_slot_of(pool, (char *)wasmpool_slot_addr(pool, l->num_slots), &s) == -ENOENT;
+	tap(ok, "slot_of: the inverse of slot_addr for every byte of every slot, -ENOENT outside");
+
+	reach = wasmpool_guard_reach(pool, 0);
+	reach_own = wasmpool_guard_reach(pool, WASMPOOL_REACH_OWN_STRIPE);
+	tap(reach == reach_oracle(pool, 1) && reach_own == reach_oracle(pool, k),
+	    "guard_reach: %llu MiB for any thread, %llu MiB in its own stripe, as slot by slot",
+	    (unsigned long long)reach >> 20, (unsigned long long)reach_own >> 20);
+	tap(wasmpool_guards_cover(pool, reach_own, WASMPOOL_REACH_OWN_STRIPE) &&
+	    !wasmpool_guards_cover(pool, reach_own + 1, WASMPOOL_REACH_OWN_STRIPE),
+	    "guards_cover: up to the reach, not a byte more");
+
+	/* The reach against real faults, in the thread's own stripe. */
+	if (a->slot + k < l->num_slots &&
+	    wasmpool_slot_alloc_stripe(pool, 4096, a->stripe, &b) == 0 && b.slot != a->slot) {
+		char *p = (char *)(uintptr_t)a->address;
+		uint64_t off[] = { 4096, l->max_memory_bytes, l->slot_bytes - 1, reach_own / 2,
+				   reach_own - 1 };
+
+		/* b must be the next slot of the stripe for the reach to be tight */
+		ok = 1;
+		for (i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
+			wasmpool_pkru_enter(pool, a->slot);
+			ok &= off[i] >= reach_own || reads_fault(p + off[i]);
+		}
+		wasmpool_pkru_enter(pool, a->slot);
+		if (b.slot == a->slot + k && reach_own == (uint64_t)k * l->slot_bytes)
+			ok &= !reads_fault(p + reach_own);
+		tap(ok, "every byte tried from 4 KiB up to the reach faults in the own stripe");
+		wasmpool_slot_free(pool, b.slot);
+	} else {
+		tap(1, "# SKIP no second slot of the stripe to bound the reach with");
+	}
+
+	/* After a trap the handler's PKRU is left: entering opens the stripe. */
+	if (l->num_stripes > 1) {
+		faults((char *)(uintptr_t)a->address + 4096);	/* PKRU now the handler's */
+		pkru = wasmpool_pkru_read();
+		ok = wasmpool_pkru_enter(pool, a->slot) == pkru;
+		ok &= !faults((char *)(uintptr_t)a->address);
+		wasmpool_pkru_enter(pool, a->slot);
+		ok &= faults((char *)wasmpool_slot_addr(pool, (a->slot + 1) % l->num_slots)) &&
+		      fault_si.si_code == SEGV_PKUERR;
+		wasmpool_pkru_enter(pool, a->slot);
+		tap(ok, "pkru_enter after a trap: own stripe open, the next stripe's slot a key fault");
+	} else {
+		tap(wasmpool_pkru_enter(pool, a->slot) == 0, "pkru_enter without stripes: nothing to do");
+	}
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGBUS;
+	si.si_code = BUS_ADRERR;
+	si.si_addr = (char *)(uintptr_t)a->address + 8192;
+	ok = wasmpool_fault_classify_signal(pool, &si, &f) == WASMPOOL_FAULT_RESIDENT_LIMIT &&
+	     f.slot == a->slot && f.offset == 8192;
+	si.si_addr = pool->base + l->total_bytes;
+	ok &= wasmpool_fault_classify_signal(pool, &si, &f) == WASMPOOL_FAULT_OUTSIDE;
+	si.si_signo = SIGILL;
+	si.si_addr = (char *)(uintptr_t)a->address;
+	ok &= wasmpool_fault_classify_signal(pool, &si, &f) == WASMPOOL_FAULT_OUTSIDE;
+	si.si_signo = SIGSEGV;
+	si.si_code = SEGV_ACCERR;
+	si.si_addr = (char *)(uintptr_t)a->address + 4096;
+	ok &= wasmpool_fault_classify_signal(pool, &si, &f) == WASMPOOL_FAULT_SLOT_MEMORY;
+	tap(ok, "fault_classify_signal: SIGBUS in a slot is the resident limit, elsewhere outside");
+}
+
+/* A real SIGBUS at a pool's resident limit (root: the sysfs limit). */
+static void resident_limit_sigbus(struct wasmpool_configure cfg)
+{
+	struct wasmpool_slot_alloc a;
+	struct wasmpool_fault f;
+	struct wasmpool pool;
+	char old[32] = "";
+	FILE *fp;
+	int ok, i;
+
+	fp = fopen("/sys/class/misc/wasmpool/max_resident_bytes_per_pool", "r");
+	if (!fp || !fgets(old, sizeof(old), fp) || geteuid()) {
+		if (fp)
+			fclose(fp);
+		tap(1, "# SKIP resident-limit SIGBUS: needs root and the module's sysfs");
+		return;
+	}
+	fclose(fp);
+	cfg.pkey_mode = WASMPOOL_PKEYS_OFF;
+	ok = write_sysfs("max_resident_bytes_per_pool", "65536");
+	ok &= wasmpool_create(&pool, &cfg) == 0;	/* the limit is read here */
+	write_sysfs("max_resident_bytes_per_pool", old);
+	if (!ok) {
+		tap(0, "resident-limit SIGBUS: pool with a 64 KiB limit");
+		return;
+	}
+	ok = wasmpool_slot_alloc(&pool, 1 << 20, &a) == 0;
+	for (i = 0; ok && i < 16; i++)
+		ok &= !faults((char *)(uintptr_t)a.address + i * 4096);
+	ok &= faults((char *)(uintptr_t)a.address + 16 * 4096) && fault_si.si_signo == SIGBUS;
+	ok &= wasmpool_fault_classify_signal(&pool, &fault_si, &f) == WASMPOOL_FAULT_RESIDENT_LIMIT &&
+	      f.slot == a.slot && f.offset == 16 * 4096;
+	tap(ok, "a touch beyond the resident limit: SIGBUS, classified as the limit");
+	wasmpool_destroy(&pool);
+}
+
 int main(void)
 {
 	struct wasmpool_configure cfg = {
@@ -76,6 +242,7 @@ int main(void)
 
 	printf("TAP version 13\n");
 	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
 
 	errno = SENTINEL;
 	ret = wasmpool_open(1);
@@ -149,6 +316,12 @@ int main(void)
 		    "slot_alloc_stripe: no stripe 1 without stripes (no PKU here)");
 	}
 
+	ret = wasmpool_slot_alloc(&pool, 4096, &a);
+	if (ret == 0) {
+		embedder_helpers(&pool, &a);
+		wasmpool_slot_free(&pool, a.slot);
+	}
+
 	ret = wasmpool_stats(&pool, &st);
 	tap(ret == 0 && st.slots_in_use == 0 && st.resets >= 2, "stats: %llu resets, none in use",
 	    (unsigned long long)st.resets);
@@ -173,6 +346,8 @@ int main(void)
 	tap(wasmpool_destroy(&pool) == -EBADF && errno == SENTINEL, "wasmpool_destroy twice: -EBADF");
 	tap(wasmpool_fault_classify(&pool, (void *)4096, SEGV_MAPERR, &f) == WASMPOOL_FAULT_OUTSIDE,
 	    "fault_classify on a destroyed pool: outside");
+	tap(wasmpool_slot_of(&pool, (void *)4096, &a.slot) == -ENOENT &&
+	    wasmpool_guard_reach(&pool, 0) == 0, "slot_of and guard_reach on a destroyed pool");
 
 	/* create and destroy many times: ASan's leak check sees anything lost */
 	for (i = 0, ok = 1; i < 50 && ok; i++) {
@@ -182,6 +357,7 @@ int main(void)
 		     wasmpool_destroy(&p) == 0;
 	}
 	tap(ok, "50 create/alloc/destroy rounds");
+	resident_limit_sigbus(cfg);
 
 	printf("1..%d\n", n);
 	return failed ? 1 : 0;

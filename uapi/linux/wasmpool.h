@@ -504,7 +504,11 @@ enum wasmpool_slot_reuse {
  * the same key (its pages are there: same module, same footprint), else
  * one with no pages kept (so as not to evict another key's warm slot),
  * else the least recently freed warm slot; without a key, the most
- * recently freed warm slot, else one with no pages kept. A warm slot given
+ * recently freed warm slot, else one with no pages kept. Without
+ * WASMPOOL_SLOT_ALLOC_STRIPE, each of these steps looks at every stripe in
+ * turn, from the stripe after that of the slot last allocated on: in a
+ * striped pool successive allocations spread over the stripes, so "most
+ * recently freed" holds within a stripe, not across the pool. A warm slot given
  * a smaller accessible size than its last tenant had unmaps what lies
  * above it. Hits and misses of keyed allocations are counted
  * (&struct wasmpool_stats, sysfs warm_hits and warm_misses).
