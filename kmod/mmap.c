@@ -5,7 +5,9 @@
  * are enforced: an address outside every slot, or at or above its slot's
  * accessible size, is a guard fault (SIGSEGV with SEGV_ACCERR for a user
  * access, as a PROT_NONE guard gives; EFAULT for the kernel's copies);
- * anything else is backed by a page on first touch.
+ * anything else is backed by a page on first touch (with
+ * WASMPOOL_CONFIGURE_ZERO_PAGE: on its first write, reading as the zero
+ * page until then).
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -100,28 +102,43 @@ static vm_fault_t wp_guard_fault(struct vm_fault *vmf)
 	return VM_FAULT_NOPAGE;
 }
 
+/*
+ * The slot a fault's page belongs to, or WP_NO_SLOT for a guard: outside
+ * every slot, at or above max memory, or (striped pools) a slot reached
+ * through a VMA without its stripe's key. *@in_slot: the offset in it.
+ */
+static u32 wp_vm_fault_slot(struct wp_pool *pool, struct vm_fault *vmf,
+			    u64 *in_slot)
+{
+	const struct wp_layout *l = &pool->layout;
+	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
+	u64 idx;
+
+	if (off < l->pre_slab_guard_bytes)
+		return WP_NO_SLOT;
+	idx = div64_u64_rem(off - l->pre_slab_guard_bytes, l->slot_bytes,
+			    in_slot);
+	if (idx >= l->num_slots || *in_slot >= l->max_memory_bytes)
+		return WP_NO_SLOT;
+	if (wp_pool_striped(pool) &&
+	    wp_vma_pkey(vmf->vma) != pool->pkeys[idx % l->num_stripes])
+		return WP_NO_SLOT;
+	return idx;
+}
+
 static vm_fault_t wp_vm_fault(struct vm_fault *vmf)
 {
 	struct wp_pool *pool = vmf->vma->vm_private_data;
-	const struct wp_layout *l = &pool->layout;
-	u64 off = (u64)vmf->pgoff << PAGE_SHIFT;
-	u64 in_slot, idx;
 	struct wp_slot *slot;
 	vm_fault_t ret;
+	u64 in_slot;
+	u32 idx;
 
 	/* Only the owner maps the pool; anything else is a bug. */
 	if (WARN_ON_ONCE(vmf->vma->vm_mm != pool->mm))
 		return VM_FAULT_SIGBUS;
-	if (off < l->pre_slab_guard_bytes)
-		goto guard;
-	idx = div64_u64_rem(off - l->pre_slab_guard_bytes, l->slot_bytes,
-			    &in_slot);
-	if (idx >= l->num_slots || in_slot >= l->max_memory_bytes)
-		goto guard;
-
-	/* A slot of a striped pool is served only through its keyed VMA. */
-	if (wp_pool_striped(pool) &&
-	    wp_vma_pkey(vmf->vma) != pool->pkeys[idx % l->num_stripes])
+	idx = wp_vm_fault_slot(pool, vmf, &in_slot);
+	if (idx == WP_NO_SLOT)
 		goto guard;
 
 	slot = &pool->slots[idx];
@@ -134,7 +151,8 @@ static vm_fault_t wp_vm_fault(struct vm_fault *vmf)
 		up_read(&slot->lock);
 		goto guard;
 	}
-	ret = wp_pages_fault(pool, idx, vmf->vma, vmf->address, vmf->pgoff);
+	ret = wp_pages_fault(pool, idx, vmf->vma, vmf->address, vmf->pgoff,
+			     vmf->flags & FAULT_FLAG_WRITE);
 	up_read(&slot->lock);
 	if (ret == VM_FAULT_NOPAGE && wp_fault_vma_locked(vmf))
 		atomic64_inc(&pool->faults_vma_locked);
@@ -211,6 +229,51 @@ static int wp_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
  * and so the pool alive, and the handler drops whichever lock it was
  * called with before it waits.
  */
+/*
+ * A write through a read-only PTE. Usually the zero page, mapped by a read
+ * of a page that was not resident (pages.c): returning 0 would have the
+ * core make that PTE writable - a write into the zero page of the whole
+ * system - so this never does for it. It zaps the PTE (with the TLB flush
+ * that a stale read-only entry on another CPU needs, as a copy-on-write
+ * of anonymous memory flushes) and serves the write as wp_vm_fault()
+ * would, in the same fault. Zapping needs neither the slot's lock nor the
+ * accessible size: an access after it just faults; so where the slot's
+ * lock is contended, or the page is no longer accessible, the write
+ * faults again through wp_vm_fault(), which can wait or signal (this may
+ * not return VM_FAULT_RETRY: the core would go on to make the PTE
+ * writable without the locks). A racing fault may have mapped the page
+ * itself there already: zapping that costs a fault, no data (the page
+ * stays in the index). A pool page made read-only by someone else
+ * (clear_refs' soft-dirty tracking) is the core's to make writable again:
+ * it checks under the PTE lock that the PTE is still the one seen here.
+ * Only user accesses come here: GUP refuses the pool's special PTEs and
+ * VM_IO.
+ */
+static vm_fault_t wp_vm_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct wp_pool *pool = vmf->vma->vm_private_data;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
+	struct wp_slot *slot;
+	u64 in_slot;
+	u32 idx;
+
+	if (!is_zero_pfn(pte_pfn(vmf->orig_pte)))
+		return 0;
+	unmap_mapping_range(pool->mapping, (loff_t)vmf->pgoff << PAGE_SHIFT,
+			    PAGE_SIZE, 1);
+	idx = wp_vm_fault_slot(pool, vmf, &in_slot);
+	if (idx == WP_NO_SLOT)
+		return VM_FAULT_NOPAGE;
+	slot = &pool->slots[idx];
+	if (!down_read_trylock(&slot->lock))
+		return VM_FAULT_NOPAGE;
+	if (in_slot < READ_ONCE(slot->accessible))
+		ret = wp_pages_fault(pool, idx, vmf->vma, vmf->address,
+				     vmf->pgoff, true);
+	up_read(&slot->lock);
+	return ret;
+}
+
 static vm_fault_t wp_vm_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
 				  pgoff_t end_pgoff)
 {
@@ -220,6 +283,7 @@ static vm_fault_t wp_vm_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
 static const struct vm_operations_struct wp_vm_ops = {
 	.fault = wp_vm_fault,
 	.map_pages = wp_vm_map_pages,
+	.pfn_mkwrite = wp_vm_pfn_mkwrite,
 	.open = wp_vm_open,
 	.close = wp_vm_close,
 	.may_split = wp_vm_may_split,

@@ -102,7 +102,8 @@ static pgoff_t wp_pages_run_end(struct wp_pool *pool, u32 idx,
  * @pool: the pool
  * @vma: the faulting VMA
  * @mm: its address space
- * @prot: the VMA's page protection (its protection key included)
+ * @prot: the VMA's page protection (its protection key included), as
+ *	wp_pages_prot() gives it
  * @start: the faulting address
  * @pgoff: its page offset in the file
  * @page: the faulting page
@@ -116,6 +117,18 @@ struct wp_map {
 	pgoff_t pgoff;
 	struct page *page;
 };
+
+/*
+ * The protection pool pages are mapped with: the VMA's own, read-write,
+ * with its protection key. Not vma->vm_page_prot: the VMA has a
+ * pfn_mkwrite handler (for the zero page, mmap.c), which makes the core
+ * write-protect vm_page_prot to notify the first write to every page
+ * (vma_wants_writenotify()); a pool page needs no such notice.
+ */
+static pgprot_t wp_pages_prot(struct vm_area_struct *vma)
+{
+	return vm_get_page_prot(vma->vm_flags);
+}
 
 /*
  * apply_to_page_range() callback, under the PTE lock: map the resident
@@ -160,7 +173,7 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 		.pool = pool,
 		.vma = vma,
 		.mm = vma->vm_mm,
-		.prot = vma->vm_page_prot,
+		.prot = wp_pages_prot(vma),
 		.start = address,
 		.pgoff = pgoff,
 		.page = page,
@@ -170,6 +183,58 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 	err = apply_to_page_range(vma->vm_mm, address,
 				  (max(end, pgoff + 1) - pgoff) << PAGE_SHIFT,
 				  wp_pages_set_pte, &m);
+	if (err < 0)
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	atomic64_inc(&pool->faults);
+	atomic64_inc(&wp_global.faults);
+	return VM_FAULT_NOPAGE;
+}
+
+/*
+ * apply_to_page_range() callback, under the PTE lock: map the zero page
+ * read-only with a special PTE (no reference, invisible to GUP, no
+ * rmap), unless a racing fault mapped something there first.
+ */
+static int wp_pages_set_zero_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct wp_map *m = data;
+
+	if (pte_none(ptep_get(pte))) {
+		set_pte_at(m->mm, addr, pte,
+			   pte_wrprotect(pte_mkspecial(pfn_pte(my_zero_pfn(addr), m->prot))));
+		update_mmu_cache(m->vma, addr, pte);
+	}
+	return 0;
+}
+
+/*
+ * WASMPOOL_CONFIGURE_ZERO_PAGE: a read of a page that is not resident maps
+ * the shared zero page read-only, as anonymous memory does, instead of
+ * backing the page. A
+ * tenant that reads memory it never writes then costs no page, no RSS and
+ * nothing of the resident limit, and its reset has nothing to zero. A
+ * write to it comes to wp_vm_pfn_mkwrite() (mmap.c), which zaps the PTE so
+ * that the write faults again and gets a page of its own: the core would
+ * otherwise make the PTE writable, into the zero page. The slot notes
+ * that it may hold such PTEs, which are not in the index, for its resets
+ * (wp_pages_reset_span()).
+ */
+static vm_fault_t wp_pages_map_zero(struct wp_pool *pool, u32 idx,
+				    struct vm_area_struct *vma,
+				    unsigned long address)
+{
+	struct wp_map m = {
+		.pool = pool,
+		.vma = vma,
+		.mm = vma->vm_mm,
+		.prot = wp_pages_prot(vma),
+	};
+	int err;
+
+	if (!READ_ONCE(pool->slots[idx].zero_mapped))
+		WRITE_ONCE(pool->slots[idx].zero_mapped, true);
+	err = apply_to_page_range(vma->vm_mm, address, PAGE_SIZE,
+				  wp_pages_set_zero_pte, &m);
 	if (err < 0)
 		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 	atomic64_inc(&pool->faults);
@@ -247,6 +312,8 @@ static void wp_pages_alloc_ahead(struct wp_pool *pool, u32 idx,
  * @vma: the faulting VMA
  * @address: the page-aligned faulting address
  * @pgoff: the page's offset in the file
+ * @write: the access is a write; in a WASMPOOL_CONFIGURE_ZERO_PAGE pool a
+ *	read of a page that is not resident maps the zero page instead
  *
  * Context: a fault (mmap_lock or the VMA's lock held); the slot's lock
  * held for read.
@@ -256,7 +323,7 @@ static void wp_pages_alloc_ahead(struct wp_pool *pool, u32 idx,
  */
 vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 			  struct vm_area_struct *vma, unsigned long address,
-			  pgoff_t pgoff)
+			  pgoff_t pgoff, bool write)
 {
 	struct wp_slot *slot = &pool->slots[idx];
 	struct page *page;
@@ -266,6 +333,8 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 	page = xa_load(&pool->pages, pgoff);
 	if (page)
 		return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
+	if (!write && pool->zero_page)
+		return wp_pages_map_zero(pool, idx, vma, address);
 
 	switch (wp_pages_new(pool, pgoff, GFP_HIGHUSER, GFP_KERNEL_ACCOUNT, &page)) {
 	case 0:
@@ -427,7 +496,8 @@ static void wp_pages_bounds(struct wp_pool *pool, u32 idx, u64 keep_mapped,
  * @end: out: one past the last; @end <= @first when nothing is to unmap
  *
  * From the first page that does not stay mapped to the slot's highest
- * resident page: no PTE of the slot lies above it. The caller unmaps the
+ * resident page: no PTE of the slot lies above it - or, where a read may
+ * have mapped the zero page, to the slot's mapped_end. The caller unmaps the
  * span (alone, or as part of a larger range) before
  * wp_pages_reset_finish(), and no fault may map a page there in between.
  *
@@ -444,9 +514,13 @@ void wp_pages_reset_span(struct wp_pool *pool, u32 idx, u64 keep_mapped,
 	lockdep_assert_held_write(&slot->lock);
 	*first = 0;
 	*end = 0;
-	if (!atomic_read(&slot->resident))
+	if (!atomic_read(&slot->resident) && !slot->zero_mapped)
 		return;
 	wp_pages_bounds(pool, idx, keep_mapped, &start, first);
+	if (slot->zero_mapped) {
+		*end = start + (slot->mapped_end >> PAGE_SHIFT);
+		return;
+	}
 	last = start + (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1;
 	xa_for_each_range(&pool->pages, index, page, start, last) {
 		high = index;
@@ -471,9 +545,12 @@ void wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped)
 	pgoff_t first, mapped, keep_end, last;
 
 	lockdep_assert_held_write(&slot->lock);
+	wp_pages_bounds(pool, idx, keep_mapped, &first, &mapped);
+	/* Unmapped from the slot's start on: no zero-page PTE is left. */
+	if (mapped == first)
+		slot->zero_mapped = false;
 	if (!atomic_read(&slot->resident))
 		return;
-	wp_pages_bounds(pool, idx, keep_mapped, &first, &mapped);
 	keep_end = first + (pool->keep_resident >> PAGE_SHIFT);
 	last = first + (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1;
 	if (keep_end > first)

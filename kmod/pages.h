@@ -15,7 +15,7 @@ struct wp_pool;
 
 vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 			  struct vm_area_struct *vma, unsigned long address,
-			  pgoff_t pgoff);
+			  pgoff_t pgoff, bool write);
 void wp_pages_unmap(struct wp_pool *pool, pgoff_t first, pgoff_t end);
 void wp_pages_reset_span(struct wp_pool *pool, u32 idx, u64 keep_mapped,
 			 pgoff_t *first, pgoff_t *end);

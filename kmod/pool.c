@@ -34,7 +34,8 @@
 			    WASMPOOL_CONFIGURE_DEFAULT_KEEP_RESIDENT |	\
 			    WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE |		\
 			    WASMPOOL_CONFIGURE_STRICT |			\
-			    WASMPOOL_CONFIGURE_POPULATE_AHEAD)
+			    WASMPOOL_CONFIGURE_POPULATE_AHEAD |		\
+			    WASMPOOL_CONFIGURE_ZERO_PAGE)
 
 static int wp_pool_check_config(const struct wasmpool_configure *cfg)
 {
@@ -167,6 +168,7 @@ static int wp_pool_setup(struct wp_pool *pool, struct wasmpool_configure *cfg,
 	pool->keep_resident = keep;
 	pool->strict = cfg->flags & WASMPOOL_CONFIGURE_STRICT;
 	pool->populate_ahead = cfg->flags & WASMPOOL_CONFIGURE_POPULATE_AHEAD;
+	pool->zero_page = cfg->flags & WASMPOOL_CONFIGURE_ZERO_PAGE;
 	wp_freelist_init(pool);
 	return 0;
 
@@ -285,9 +287,10 @@ void wp_pool_unmapped(struct wp_pool *pool)
 	for (i = 0; i < pool->layout.num_slots; i++) {
 		struct wp_slot *slot = &pool->slots[i];
 
-		if (!atomic_read(&slot->resident))
+		if (!atomic_read(&slot->resident) && !slot->zero_mapped)
 			continue;
 		down_write(&slot->lock);
+		slot->zero_mapped = false;	/* no PTE is left */
 		wp_pages_release(pool, i);
 		up_write(&slot->lock);
 		cond_resched();
@@ -557,7 +560,8 @@ static bool wp_pool_gap_unmapped(struct wp_pool *pool, u32 from, u32 to)
 	for (j = from + 1; j < to; j++) {
 		struct wp_slot *slot = &pool->slots[j];
 
-		if (READ_ONCE(slot->mapped_end) && atomic_read(&slot->resident))
+		if (READ_ONCE(slot->mapped_end) &&
+		    (atomic_read(&slot->resident) || READ_ONCE(slot->zero_mapped)))
 			return false;
 	}
 	return true;

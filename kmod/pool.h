@@ -68,6 +68,10 @@ enum wp_slot_state {
  * @next_cold: the next slot on the stripe's stack of cold free slots;
  *	under wp_pool.lock
  * @keyed: the last tenant gave an affinity key; as @affinity
+ * @zero_mapped: a read fault may have mapped the zero page somewhere in the
+ *	slot below @mapped_end since the slot was last unmapped from its
+ *	start (such PTEs are not in @resident); set by faults under @lock
+ *	held for read, cleared under @lock held for write
  */
 struct wp_slot {
 	struct rw_semaphore lock;
@@ -80,6 +84,7 @@ struct wp_slot {
 	u32 state;
 	u32 next_cold;
 	bool keyed;
+	bool zero_mapped;
 };
 
 /**
@@ -103,6 +108,8 @@ struct wp_stripe {
  * @keep_resident: bytes of a slot whose pages a reset keeps (immutable)
  * @strict: resets and frees unmap the whole slot, kept pages too
  *	(WASMPOOL_CONFIGURE_STRICT; immutable)
+ * @zero_page: a read of a page never written maps the zero page
+ *	(WASMPOOL_CONFIGURE_ZERO_PAGE; immutable)
  * @populate_ahead: a sequential touch backs the next pages too
  *	(WASMPOOL_CONFIGURE_POPULATE_AHEAD; immutable)
  * @mm: the owning address space, pinned with mmgrab() (immutable)
@@ -154,6 +161,7 @@ struct wp_pool {
 	u64 keep_resident;
 	bool strict;
 	bool populate_ahead;
+	bool zero_page;
 	struct mm_struct *mm;
 	struct address_space *mapping;
 	struct xarray pages;

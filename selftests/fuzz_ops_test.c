@@ -94,7 +94,7 @@ static void do_configure(struct file_state *f)
 		.guard_bytes = pick(guard, 5),
 		.pkey_mode = rnd() % 4,
 		.max_pkeys = rnd() % 3 ? 0 : rnd() % 20,
-		.flags = rnd() % 4 ? rnd() % 32 : rnd(),
+		.flags = rnd() % 4 ? rnd() % 64 : rnd(),
 	};
 
 	c.reservation_bytes = rnd() % 4 ? c.max_memory_bytes : pick(mem, 6);

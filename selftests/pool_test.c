@@ -784,7 +784,7 @@ TEST(configure_errors)
 	TRY(keep_resident_bytes, MAX_MEM + 1, -EINVAL);
 	TRY(reservation_bytes, UINT64_MAX, -EOVERFLOW);
 	TRY(guard_bytes, UINT64_MAX - PAGE, -EOVERFLOW);
-	TRY(flags, 32, -EOPNOTSUPP);
+	TRY(flags, 64, -EOPNOTSUPP);
 	TRY(flags, 1u << 31, -EOPNOTSUPP);
 	TRY(pkey_mode, 3, -EOPNOTSUPP);
 	TRY(pkey_mode, 99, -EOPNOTSUPP);

@@ -53,6 +53,11 @@ FIXTURE_VARIANT_ADD(reuse, warm_populate_ahead) {
 	.flags = WASMPOOL_CONFIGURE_POPULATE_AHEAD,
 };
 
+/* the checks read every byte first: zero-page PTEs come and go all along */
+FIXTURE_VARIANT_ADD(reuse, warm_zero_page) {
+	.flags = WASMPOOL_CONFIGURE_ZERO_PAGE,
+};
+
 FIXTURE_SETUP(reuse)
 {
 	struct wasmpool_configure c = wp_test_config(variant->flags, MAX_MEM, SLOTS, KEEP);

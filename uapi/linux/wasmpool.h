@@ -160,6 +160,14 @@ struct wasmpool_info {
  *	WASMPOOL_POPULATE_AHEAD_BYTES from the touched page on at once,
  *	zeroed and mapped, so that such a walk faults once per 64 KiB
  *	instead of once per page. Added in 0.2. See "Pools".
+ * @WASMPOOL_CONFIGURE_ZERO_PAGE: (configure only) a read of a page that was
+ *	never written maps the shared zero page read-only, as for anonymous
+ *	memory, instead of backing the page: memory a tenant only reads
+ *	costs no page, no RSS and nothing of the resident limit. The first
+ *	write to such a page then takes one more fault, with a TLB flush
+ *	(an IPI to the CPUs running the owner's other threads), as a
+ *	copy-on-write of anonymous memory does; without the flag a read
+ *	backs the page at once. Added in 0.3. See "Pools".
  */
 enum wasmpool_layout_flags {
 	WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS = 1 << 0,
@@ -167,6 +175,7 @@ enum wasmpool_layout_flags {
 	WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE = 1 << 2,
 	WASMPOOL_CONFIGURE_STRICT = 1 << 3,
 	WASMPOOL_CONFIGURE_POPULATE_AHEAD = 1 << 4,
+	WASMPOOL_CONFIGURE_ZERO_PAGE = 1 << 5,
 };
 
 /* What WASMPOOL_CONFIGURE_POPULATE_AHEAD backs at once, the touched page included. */
@@ -267,7 +276,10 @@ struct wasmpool_layout_cmd {
  *    own SIGSEGV (si_code SEGV_MAPERR). The kernel's copies get EFAULT;
  * 4. WASMPOOL_IOC_SLOT_ALLOC hands out a slot with an accessible size;
  *    accesses below it are served with zeroed pages on first touch (charged
- *    to the memory cgroup of the faulting task), accesses above it fault. A
+ *    to the memory cgroup of the faulting task; in a pool configured with
+ *    WASMPOOL_CONFIGURE_ZERO_PAGE a read of a page never written maps the
+ *    zero page instead, and only a write backs it), accesses above it
+ *    fault. A
  *    touch that would take the pool beyond the admin limit
  *    max_resident_bytes_per_pool (as it was at configure; half of RAM by
  *    default) gets SIGBUS.
@@ -638,7 +650,8 @@ struct wasmpool_slot_free_batch {
  * @num_slots: out: slots in the pool
  * @slots_in_use: out: slots allocated now
  * @resident_bytes: out: memory backing the pool now
- * @faults: out: page faults served (a page mapped)
+ * @faults: out: page faults served (a page mapped, or the zero page for a
+ *	read of a page never written with WASMPOOL_CONFIGURE_ZERO_PAGE)
  * @pages_allocated: out: pages allocated (zeroed) for faults
  * @guard_faults: out: faults refused with SIGSEGV or EFAULT: guard regions,
  *	above a slot's accessible size, free slots
