@@ -14,7 +14,7 @@
 #   --append: more kernel command line
 #
 # Needs (built by `make check`): build/kmod/REL/kmod/wasmpool.ko,
-# build/selftests/*, build/vm/guest-exit. Writes build/vm/REL[-cpu]/console.log
+# build/selftests/*, build/vm/guest-exit, build/vm/wasm2c-* (make -C wasm). Writes build/vm/REL[-cpu]/console.log
 # and prints one line "vm-result: REL CPU passed=N failed=N skipped=N".
 #
 # Environment: WASMPOOL_VM_ACCEL=kvm|tcg skips the KVM probe;
@@ -54,7 +54,7 @@ ko=$top/build/kmod/$rel/kmod/wasmpool.ko
 out=$top/build/vm/$rel-$cpu-$run
 for f in "$kernel" "$ko" "$top/build/vm/guest-exit" "$top/lib/wasmpool-static" \
 	"$top/build/vm/bench/cycle_bench" "$top/build/vm/wasmpool-demo" \
-	/bin/busybox; do
+	"$top/build/vm/wasm2c-stock" "$top/build/vm/wasm2c-pool" /bin/busybox; do
 	[ -r "$f" ] || { echo "run.sh: missing $f" >&2; exit 2; }
 done
 
@@ -70,6 +70,7 @@ mkinitramfs() { # dir init-script
 	cp "$top/vm/bench.sh" "$root/bin/bench"
 	cp "$top"/build/vm/bench/* "$root/bin/"
 	cp "$top/build/vm/wasmpool-demo" "$root/bin/wasmpool-demo"
+	cp "$top/build/vm/wasm2c-stock" "$top/build/vm/wasm2c-pool" "$root/bin/"
 	cp "$2" "$root/init"
 	chmod 755 "$root/init"
 }
