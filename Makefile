@@ -3,6 +3,8 @@
 # wasmpool: striped guard-page memory pools for WebAssembly runtimes.
 #
 #   make                  module (if KDIR exists), library, CLI, selftests
+#   make wasm             wasm2c programs on wabt's runtime and on the pool
+#                         (Debian's wabt; run in every VM boot of make check)
 #   make modules KDIR=…   the module against any kernel build tree
 #   make check            everything, proven in QEMU on Debian's 6.1 and 6.12
 #   make check-debug      the selftests on KASAN/lockdep/kmemleak kernels with
@@ -37,6 +39,9 @@ lib:
 selftests:
 	$(MAKE) -C selftests OUTPUT=$(top)/build/selftests
 
+wasm: lib
+	$(MAKE) -C wasm
+
 UDEVDIR ?= /etc/udev/rules.d
 
 # The library, CLI, headers, man pages and pkg-config file (PREFIX,
@@ -66,5 +71,5 @@ clean:
 	$(MAKE) -C lib clean
 	rm -rf build
 
-.PHONY: all no-kdir modules modules_install lib selftests install check check-debug demo \
-	bench clean
+.PHONY: all no-kdir modules modules_install lib selftests wasm install check check-debug \
+	demo bench clean

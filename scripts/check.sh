@@ -100,15 +100,16 @@ if make -s -C selftests OUTPUT="$top/build/selftests" > "$logs/selftests.log" 2>
    gcc -O2 -Wall -Wextra -Werror -static -pthread -Ilib/include -Iuapi \
 	-o build/vm/wasmpool-demo examples/demo.c lib/libwasmpool.a \
 	>> "$logs/selftests.log" 2>&1 &&
+   make -s -C wasm >> "$logs/selftests.log" 2>&1 &&
    gcc -O1 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-Ilib/include -Iuapi -Ikmod -o build/selftests/lib_asan_test \
 	lib/tests/lib_test.c lib/src/wasmpool.c kmod/layout.c \
 	>> "$logs/selftests.log" 2>&1; then
-	ok "build: selftests, benchmarks, demo and VM helpers"
+	ok "build: selftests, benchmarks, demo, wasm2c programs and VM helpers"
 else
 	show "$logs/selftests.log" .
-	not_ok "build: selftests, benchmarks, demo and VM helpers"
+	not_ok "build: selftests, benchmarks, demo, wasm2c programs and VM helpers"
 fi
 
 # Add the TAP results ("ok N - ..." / "not ok N - ...") of a log to the
