@@ -50,41 +50,24 @@ static void die(const char *msg)
 	abort();
 }
 
-/*
- * How far past a slot's start every access faults for a thread that has
- * opened only the slot's stripe (beyond the slot's accessible size): up to
- * the next slot of the same stripe, and no farther than the slab's end.
- * Without stripes the next slot is the next of the same stripe.
- * Until libwasmpool has it.
- */
-static uint64_t wp_fault_reach(const struct wasmpool *pool, uint32_t slot)
-{
-	const struct wasmpool_layout *l = &pool->layout;
-	uint64_t to_end = l->total_bytes - l->pre_slab_guard_bytes -
-			  (uint64_t)slot * l->slot_bytes;
-	uint64_t stride = l->slot_bytes * l->num_stripes;
-
-	return stride < to_end ? stride : to_end;
-}
-
 uint32_t wasmpool_rt_slot(const wasm_rt_memory_t *mem)
 {
-	/* until libwasmpool has it: the inverse of wasmpool_slot_addr() */
-	uintptr_t first = (uintptr_t)wasmpool_slot_addr(&wp_pool, 0);
+	uint32_t slot;
 
-	return (uint32_t)(((uintptr_t)mem->data - first) / wp_pool.layout.slot_bytes);
+	if (wasmpool_slot_of(&wp_pool, mem->data, &slot))
+		die("wasm-rt-wasmpool: a memory that is not in the pool\n");
+	return slot;
 }
 
-/* Open exactly @slot's stripe in this thread. Until libwasmpool has it. */
+/* Open exactly @slot's stripe in this thread; what a trap restores. */
 static void wp_enter_slot(uint32_t slot)
 {
 	tls_slot = slot;
 	if (!wp_striped)
 		return;
-	tls_pkru = wasmpool_pkru_for_stripe(&wp_pool, wasmpool_pkru_read(),
-					    slot % wp_pool.layout.num_stripes);
+	wasmpool_pkru_enter(&wp_pool, slot);
+	tls_pkru = wasmpool_pkru_read();
 	tls_pkru_set = true;
-	wasmpool_pkru_write(tls_pkru);
 }
 
 void wasmpool_rt_enter(const wasm_rt_memory_t *mem)
@@ -197,9 +180,7 @@ static void wp_on_fault(int sig, siginfo_t *si, void *uc)
 		wp_chain(sig, si, uc);
 		return;
 	}
-	/* SIGBUS codes are not SEGV codes: BUS_MCEERR_AR == SEGV_PKUERR */
-	kind = wasmpool_fault_classify(&wp_pool, si->si_addr,
-				       sig == SIGSEGV ? si->si_code : 0, &f);
+	kind = wasmpool_fault_classify_signal(&wp_pool, si, &f);
 	if (kind == WASMPOOL_FAULT_OUTSIDE) {
 		wp_chain(sig, si, uc);
 		return;
@@ -209,10 +190,9 @@ static void wp_on_fault(int sig, siginfo_t *si, void *uc)
 	count(&wp_stats.traps[kind]);
 	if (sig == SIGSEGV && si->si_code == SEGV_PKUERR)
 		count(&wp_stats.pkuerr);
-	if (sig == SIGBUS) {
-		count(&wp_stats.sigbus);
+	/* wasm has no trap for it; wasm2c's nearest is resource exhaustion */
+	if (kind == WASMPOOL_FAULT_RESIDENT_LIMIT)
 		wasmpool_rt_trap(WASM_RT_TRAP_EXHAUSTION);
-	}
 	wasmpool_rt_trap(WASM_RT_TRAP_OOB);
 }
 
@@ -232,7 +212,6 @@ int wasmpool_rt_init(const struct wasmpool_rt_config *c)
 		.sa_sigaction = wp_on_fault,
 		.sa_flags = SA_SIGINFO | SA_ONSTACK,
 	};
-	uint32_t slot;
 	int ret;
 
 	if (!wasm_rt_is_initialized() || wp_pool.fd >= 0)
@@ -243,13 +222,13 @@ int wasmpool_rt_init(const struct wasmpool_rt_config *c)
 	ret = wasmpool_create(&wp_pool, &cfg);
 	if (ret)
 		return ret;
-	for (slot = 0; slot < wp_pool.layout.num_slots; slot++) {
-		if (wp_fault_reach(&wp_pool, slot) < WASMPOOL_RT_REACH) {
-			fprintf(stderr, "wasm-rt-wasmpool: slot %u faults only %llu bytes past its start\n",
-				slot, (unsigned long long)wp_fault_reach(&wp_pool, slot));
-			ret = -EINVAL;
-			goto destroy;
-		}
+	/* every thread runs with just its instance's stripe open */
+	if (!wasmpool_guards_cover(&wp_pool, WASMPOOL_RT_REACH, WASMPOOL_REACH_OWN_STRIPE)) {
+		fprintf(stderr, "wasm-rt-wasmpool: accesses fault only %llu bytes past a slot's start\n",
+			(unsigned long long)wasmpool_guard_reach(&wp_pool,
+								 WASMPOOL_REACH_OWN_STRIPE));
+		ret = -EINVAL;
+		goto destroy;
 	}
 	wp_striped = wp_pool.layout.num_stripes > 1;
 	/* wasm2c's handler takes SEGV_PKUERR for stack exhaustion */

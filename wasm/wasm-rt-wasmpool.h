@@ -10,7 +10,7 @@
  * and mprotect()s it as it grows; this backend takes a slot of one pool
  * instead (wasmpool_slot_alloc), grows it with wasmpool_slot_grow and
  * frees it with wasmpool_slot_free, and checks once that every slot's
- * faulting reach covers those 8 GiB.
+ * faulting reach covers those 8 GiB (wasmpool_guards_cover()).
  *
  * How it is linked: wabt's wasm-rt-impl.c is compiled unchanged but with
  *   -Dwasm_rt_allocate_memory=wasm_rt_stock_allocate_memory
@@ -36,7 +36,8 @@
  * SEGV_ACCERR change) with SEGV_MAPERR; so wasmpool_rt_init() installs a
  * handler in front of wasm2c's that makes every fault of guest code in the
  * pool a WASM_RT_TRAP_OOB (the resident limit's SIGBUS a
- * WASM_RT_TRAP_EXHAUSTION) and passes everything else on.
+ * WASM_RT_TRAP_EXHAUSTION), as wasmpool_fault_classify_signal() tells
+ * them, and passes everything else on.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -80,14 +81,12 @@ struct wasmpool_rt_config {
  * @traps: faults of guest code in the pool it turned into traps, by
  *	&enum wasmpool_fault_kind
  * @pkuerr: of those, faults that came with SEGV_PKUERR
- * @sigbus: of those, SIGBUS (the pool's resident limit)
  */
 struct wasmpool_rt_stats {
 	uint64_t memories;
 	uint64_t grows;
-	uint64_t traps[WASMPOOL_FAULT_OTHER_STRIPE + 1];
+	uint64_t traps[WASMPOOL_FAULT_RESIDENT_LIMIT + 1];
 	uint64_t pkuerr;
-	uint64_t sigbus;
 };
 
 /**

@@ -814,13 +814,14 @@ static void print_traps(void)
 	struct wasmpool_rt_stats s;
 
 	wasmpool_rt_stats(&s);
-	printf("  %llu memories, %llu grows; faults made traps: %llu above a memory's size, %llu in a slot's guard, %llu past the slab, %llu in another stripe (%llu with SEGV_PKUERR), %llu SIGBUS\n",
+	printf("  %llu memories, %llu grows; faults made traps: %llu above a memory's size, %llu in a slot's guard, %llu past the slab, %llu in another stripe (%llu with SEGV_PKUERR), %llu at the resident limit\n",
 	       (unsigned long long)s.memories, (unsigned long long)s.grows,
 	       (unsigned long long)s.traps[WASMPOOL_FAULT_SLOT_MEMORY],
 	       (unsigned long long)s.traps[WASMPOOL_FAULT_SLOT_GUARD],
 	       (unsigned long long)s.traps[WASMPOOL_FAULT_POST_GUARD],
 	       (unsigned long long)s.traps[WASMPOOL_FAULT_OTHER_STRIPE],
-	       (unsigned long long)s.pkuerr, (unsigned long long)s.sigbus);
+	       (unsigned long long)s.pkuerr,
+	       (unsigned long long)s.traps[WASMPOOL_FAULT_RESIDENT_LIMIT]);
 }
 
 static double now(void)
