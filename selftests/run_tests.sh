@@ -5,7 +5,8 @@
 # each program's output indented with "# ", a timeout per program (from the
 # "settings" file beside this script), exit status 4 as SKIP. After each
 # program the kernel log since a marker is searched for warnings, BUGs,
-# oopses, lockdep and KASAN reports: any of them fails that program.
+# oopses, lockdep and KASAN reports (by dmesg_check.sh, beside this
+# script): any of them fails that program.
 #
 # POSIX sh, so that busybox runs it in the VM as well as on a real host.
 # Usage: run_tests.sh PROGRAM...
@@ -15,9 +16,6 @@ timeout_s=$(sed -n 's/^timeout=//p' "$dir/settings" 2>/dev/null)
 : "${timeout_s:=120}"
 # WASMPOOL_TEST_TIMEOUT: longer, for slow kernels (KASAN, lockdep).
 timeout_s=${WASMPOOL_TEST_TIMEOUT:-$timeout_s}
-# lockdep's reports start with WARNING: or BUG:; a bare "lockdep" or
-# "kmemleak" would match frames of any stack dump (an allocation failure's).
-bad='WARNING:|BUG:|kernel BUG at|invalid opcode:|Oops|KASAN|UBSAN|kmemleak: .*suspected memory leak|kmemleak: .*disabled|Cannot allocate a kmemleak_object|lockdep is turned off|DEBUG_LOCKS_WARN_ON|general protection fault|refcount_t:|blocked for more than'
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
@@ -52,16 +50,15 @@ for prog in "$@"; do
 
 	dirty=
 	if [ $can_dmesg = 1 ]; then
-		dmesg > "$tmp/log"
-		awk -v m="$marker" 'seen { print } index($0, m) { seen = 1 }' "$tmp/log" |
-			grep -E "$bad" > "$tmp/dmesg"
-		if [ -s "$tmp/dmesg" ]; then
-			sed 's/^/# dmesg: /' "$tmp/dmesg"
-			dirty=$(head -n 1 "$tmp/dmesg")
-		elif ! grep -qF "$marker" "$tmp/log"; then
-			# the ring buffer overflowed: what scrolled out is unread
-			dirty="kernel log lost the test's start marker: not checked"
-		fi
+		"$dir/dmesg_check.sh" "$marker" > "$tmp/dmesg"
+		case $? in
+		0) ;;
+		1)	sed 's/^/# /' "$tmp/dmesg"
+			dirty=$(head -n 1 "$tmp/dmesg" | sed 's/^dmesg: //') ;;
+		# the ring buffer overflowed: what scrolled out is unread
+		2) dirty="kernel log lost the test's start marker: not checked" ;;
+		*) dirty="kernel log: $(cat "$tmp/dmesg")" ;;
+		esac
 	fi
 
 	if [ -n "$dirty" ]; then

@@ -146,7 +146,7 @@ for t in "$top"/build/selftests/*; do
 		cp -L "$so" "$out/root$so"
 	done
 done
-cp "$top/selftests/run_tests.sh" "$top/selftests/settings" "$out/root/tests/"
+cp "$top"/selftests/{run_tests.sh,dmesg_check.sh,settings} "$out/root/tests/"
 echo ${tests:-$list} > "$out/root/tests/list"
 cpio_pack "$out"
 
