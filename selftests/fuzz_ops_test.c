@@ -443,7 +443,7 @@ TEST_F_TIMEOUT(fuzz, random_operations_leave_nothing_behind, 24 * 3600)
 		/* counted: a dead process's last fput() may come late */
 		late += !balanced(self);
 		EXPECT_BALANCED();
-	} while (elapsed(&t0) < seconds && !_metadata->exit_code);
+	} while (elapsed(&t0) < seconds && !WP_TEST_STOPPED());
 	for (int i = 1; i < 64; i++) {
 		if (sigs[i] && len < sizeof(sigtext) - 32)
 			len += snprintf(sigtext + len, sizeof(sigtext) - len, " %s:%d",
