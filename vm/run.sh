@@ -6,12 +6,15 @@
 # status from isa-debug-exit, and judge the run.
 #
 # Usage: vm/run.sh [--cpu MODEL] [--tests "prog ..."] [--smp N] [--demo]
-#                  [--kernel IMAGE] [--append ARGS] REL
+#                  [--kernel IMAGE] [--append ARGS] [--kselftest DIR] REL
 #   --demo: run vm/demo.sh (the runtime-shaped demo) instead of the selftests
 #   --bench: run vm/bench.sh (the benchmarks)
 #   --debug: the selftests and more, for the debug kernel (make check-debug)
 #   --kernel: boot IMAGE instead of /boot/vmlinuz-REL
 #   --append: more kernel command line
+#   --kselftest: run the selftests as the kernel's kselftest suite that
+#     kselftest_install.sh installed in DIR (scripts/ksft-build.sh), with its
+#     run_kselftest.sh, instead of with selftests/run_tests.sh
 #
 # Needs (built by `make check`): build/kmod/REL/kmod/wasmpool.ko,
 # build/selftests/*, build/vm/guest-exit, build/vm/wasm2c-* (make -C wasm). Writes build/vm/REL[-cpu]/console.log
@@ -34,6 +37,7 @@ tests=
 run=tests
 kernel=
 append=
+kselftest=
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--demo) run=demo; shift ;;
@@ -41,6 +45,7 @@ while [ $# -gt 1 ]; do
 	--debug) run=debug; shift ;;
 	--kernel) kernel=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--kselftest) kselftest=$2; shift 2 ;;
 	--cpu) cpu=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
@@ -57,8 +62,19 @@ for f in "$kernel" "$ko" "$top/build/vm/guest-exit" "$top/lib/wasmpool-static" \
 	"$top/build/vm/wasm2c-stock" "$top/build/vm/wasm2c-pool" /bin/busybox; do
 	[ -r "$f" ] || { echo "run.sh: missing $f" >&2; exit 2; }
 done
+if [ -n "$kselftest" ] && ! [ -x "$kselftest/run_kselftest.sh" ]; then
+	echo "run.sh: no run_kselftest.sh in $kselftest (scripts/ksft-build.sh installs it)" >&2
+	exit 2
+fi
 
 # --- initramfs -------------------------------------------------------------
+copy_libs() { # root program: its shared libraries and loader, at the same paths
+	local so
+	for so in $(ldd "$2" 2>/dev/null | grep -o '/[^ ]*' || true); do
+		mkdir -p "$1${so%/*}"
+		cp -L "$so" "$1$so"
+	done
+}
 mkinitramfs() { # dir init-script
 	local root=$1/root
 	rm -rf "$root"
@@ -141,13 +157,20 @@ for t in "$top"/build/selftests/*; do
 	list="$list ${t##*/}"
 	# A dynamic program (the ASan build of the library test) brings its
 	# shared libraries and loader, at the same paths.
-	for so in $(ldd "$t" 2>/dev/null | grep -o '/[^ ]*' || true); do
-		mkdir -p "$out/root${so%/*}"
-		cp -L "$so" "$out/root$so"
-	done
+	copy_libs "$out/root" "$t"
 done
 cp "$top"/selftests/{run_tests.sh,dmesg_check.sh,settings} "$out/root/tests/"
 echo ${tests:-$list} > "$out/root/tests/list"
+if [ -n "$kselftest" ]; then
+	cp -a "$kselftest" "$out/root/kselftest"
+	# The kselftest runner bounds each program with /usr/bin/timeout
+	# --foreground when it is there (without it: no time limit); busybox's
+	# applet has no --foreground: coreutils', with its libraries. It runs
+	# under busybox sh otherwise (no bash; sed when there is no perl).
+	mkdir -p "$out/root/usr/bin"
+	cp /usr/bin/timeout "$out/root/usr/bin/timeout"
+	copy_libs "$out/root" /usr/bin/timeout
+fi
 cpio_pack "$out"
 
 echo "=== $rel (cpu $cpu, $accel, $smp vCPUs) ==="
@@ -165,6 +188,7 @@ cmdline+=" sysctl.kernel.softlockup_all_cpu_backtrace=1 softlockup_panic=1 panic
 cmdline+=" wasmpool.fuzz=${WASMPOOL_VM_FUZZ_SECONDS:-5}"
 cmdline+=" wasmpool.fuzzfail=${WASMPOOL_DEBUG_FUZZ_SECONDS:-60}"
 [ -n "${WASMPOOL_VM_FUZZ_SEED:-}" ] && cmdline+=" wasmpool.seed=$WASMPOOL_VM_FUZZ_SEED"
+[ -n "$kselftest" ] && cmdline+=" wasmpool.runner=kselftest"
 [ -n "$append" ] && cmdline+=" $append"
 [ -n "${WASMPOOL_VM_LOGLEVEL:-}" ] && cmdline+=" wasmpool.loglevel=$WASMPOOL_VM_LOGLEVEL"
 attempt=1
