@@ -4,8 +4,9 @@
 # Install, from Debian's packages, everything `make check` needs: QEMU,
 # busybox, the headers and images of Debian 12's current 6.1 and 6.12 kernels
 # (resolved through the meta packages, never pinned here), the kernel source
-# packages (kselftest headers, checkpatch), sparse, and wabt (wat2wasm,
-# wasm2c and its runtime's sources in /usr/src/wasm2c, for wasm/).
+# packages (kselftest headers and build, checkpatch), sparse, rsync
+# (kselftest's lib.mk installs with it) and wabt (wat2wasm, wasm2c and its
+# runtime's sources in /usr/src/wasm2c, for wasm/).
 #
 # Installs only what is missing; with everything present it needs no network.
 # Usage: scripts/deps.sh [--check] [--debug]
@@ -17,7 +18,8 @@ set -euo pipefail
 metas=(linux-headers-amd64 linux-image-amd64
        linux-headers-6.12-amd64 linux-image-6.12-amd64)
 tools=(build-essential clang libclang-rt-14-dev qemu-system-x86 busybox-static cpio gzip xz-utils
-       kmod perl pkg-config sparse gnuplot-nox dkms linux-source-6.1 linux-source-6.12 wabt)
+       kmod perl pkg-config sparse gnuplot-nox dkms linux-source-6.1 linux-source-6.12 wabt
+       rsync)
 
 check=0
 for arg in "$@"; do
