@@ -3,8 +3,11 @@
 #
 # `make check`: install what is missing, run the static checks, build the
 # module for every test kernel (W=1 and sparse must be silent), build the
-# library and the selftests, boot each kernel in QEMU and run the selftests
-# there, then print per-kernel results and one last line
+# library and the selftests, build and install the selftests as the kselftest
+# target drivers/wasmpool in a kernel tree extracted from linux-source
+# (scripts/ksft-build.sh), boot each kernel in QEMU and run the selftests
+# there (in the newest kernel's first boot the installed kselftest suite,
+# with run_kselftest.sh), then print per-kernel results and one last line
 # "N passed, N failed[, N skipped]". Exit status 1 on any failure.
 #
 # `make demo` (--demo): build, then boot the newest kernel with the module
@@ -110,6 +113,21 @@ if make -s -C selftests OUTPUT="$top/build/selftests" > "$logs/selftests.log" 2>
 else
 	show "$logs/selftests.log" .
 	not_ok "build: selftests, benchmarks, demo, wasm2c programs and VM helpers"
+fi
+
+# The selftests as a kselftest target in a kernel tree, the kernel's way:
+# make headers, lib.mk's build, kselftest_install.sh (run in a VM below).
+ksft=
+if [ $mode = check ]; then
+	echo "== kselftest: drivers/wasmpool in a linux-source tree"
+	t=$(date +%s)
+	if "$top/scripts/ksft-build.sh" > "$logs/kselftest.log" 2>&1; then
+		ok "kselftest: drivers/wasmpool built by lib.mk in $(sed 's/ .*//; s,.*/,,' build/linux-source/.extracted-from), installed by kselftest_install.sh ($(($(date +%s) - t)) s)"
+		ksft=$top/build/kselftest/install
+	else
+		show "$logs/kselftest.log" 'error|Error|warning|ksft-build'
+		not_ok "kselftest: drivers/wasmpool built by lib.mk, installed by kselftest_install.sh"
+	fi
 fi
 
 # Add the TAP results ("ok N - ..." / "not ok N - ...") of a log to the
@@ -246,8 +264,14 @@ if [ $mode = debug ]; then
 		done
 	done
 else
+	# The newest kernel's first boot runs the selftests as the installed
+	# kselftest suite, with run_kselftest.sh (the others with run_tests.sh).
 	for k in "${kernels[@]}"; do
-		vm "$k" max
+		if [ "$k" = "${kernels[-1]}" ] && [ -n "$ksft" ]; then
+			vm "$k" max --kselftest "$ksft"
+		else
+			vm "$k" max
+		fi
 	done
 	# Once more on a CPU model without protection keys: the no-MPK paths.
 	for k in "${kernels[@]}"; do
