@@ -25,7 +25,7 @@ static void check_sequence(void)
 	begin("sequence");
 	for (i = 0; i < SEQUENCE; i++)
 		tenant(i % SEEDS, i % 3 ? 0 : 1 + i % SEEDS);
-	if (wasmpool_stats((struct wasmpool *)wasmpool_rt_pool(), &st))
+	if (wasmpool_stats(wasmpool_rt_pool(), &st))
 		problem("wasmpool_stats failed");
 	else if (st.slots_in_use)
 		problem("%llu slots in use after the last tenant", (unsigned long long)st.slots_in_use);
@@ -60,7 +60,7 @@ static void check_threads(void)
 			problem("pthread_create failed");
 	for (t = 0; t < THREADS; t++)
 		pthread_join(th[t], NULL);
-	if (!wasmpool_stats((struct wasmpool *)wasmpool_rt_pool(), &st) && st.slots_in_use)
+	if (!wasmpool_stats(wasmpool_rt_pool(), &st) && st.slots_in_use)
 		problem("%llu slots in use after the threads", (unsigned long long)st.slots_in_use);
 	end("4 threads x 60 tenants at once, each equal to stock's");
 }
@@ -183,12 +183,7 @@ int pool_main(const struct wasmpool_info *info)
 		return 1;
 	}
 	print_pool("pool");
-	check_checksum();
-	check_grow();
-	check_bounds();
-	check_secret();
-	check_tenants();
-	check_stack();
+	check_programs();
 	check_sequence();
 	check_threads();
 	check_stripes(info);

@@ -407,3 +407,14 @@ void check_stack(void)
 	release(&in);
 	end("a recursion without end traps as stock's: a fault outside the pool is passed on to wasm2c's handler");
 }
+
+/* The checks both runtimes run, in the order the stock transcript has. */
+void check_programs(void)
+{
+	check_checksum();
+	check_grow();
+	check_bounds();
+	check_secret();
+	check_tenants();
+	check_stack();
+}

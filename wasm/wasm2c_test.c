@@ -326,12 +326,7 @@ int main(int argc, char **argv)
 	}
 #else
 	printf("# wasm2c programs on wabt's stock runtime: key, result\n");
-	check_checksum();
-	check_grow();
-	check_bounds();
-	check_secret();
-	check_tenants();
-	check_stack();
+	check_programs();
 #endif
 	wasm_rt_free();
 	return failures ? 1 : 0;

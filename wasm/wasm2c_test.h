@@ -75,6 +75,7 @@ void check_bounds(void);
 void check_secret(void);
 void check_tenants(void);
 void check_stack(void);
+void check_programs(void);
 void bounds_run(const char *prefix);
 void tenant(uint32_t seed, uint64_t affinity);
 

@@ -149,7 +149,7 @@ int wasmpool_map(int fd, const struct wasmpool_layout *layout, char **base);
  * Return: 0, -ENOSPC (pool full), -ERANGE (@bytes above max memory), or
  * another -errno of WASMPOOL_IOC_SLOT_ALLOC.
  */
-int wasmpool_slot_alloc(struct wasmpool *pool, uint64_t bytes,
+int wasmpool_slot_alloc(const struct wasmpool *pool, uint64_t bytes,
 			struct wasmpool_slot_alloc *slot);
 
 /**
@@ -162,7 +162,7 @@ int wasmpool_slot_alloc(struct wasmpool *pool, uint64_t bytes,
  * Return: as wasmpool_slot_alloc(); -ENOSPC when that stripe is full,
  * -EINVAL when there is no such stripe.
  */
-int wasmpool_slot_alloc_stripe(struct wasmpool *pool, uint64_t bytes,
+int wasmpool_slot_alloc_stripe(const struct wasmpool *pool, uint64_t bytes,
 			       uint32_t stripe, struct wasmpool_slot_alloc *slot);
 
 /**
@@ -176,7 +176,7 @@ int wasmpool_slot_alloc_stripe(struct wasmpool *pool, uint64_t bytes,
  *
  * Return: as wasmpool_slot_alloc().
  */
-int wasmpool_slot_alloc_affinity(struct wasmpool *pool, uint64_t bytes,
+int wasmpool_slot_alloc_affinity(const struct wasmpool *pool, uint64_t bytes,
 				 uint64_t key, struct wasmpool_slot_alloc *slot);
 
 /**
@@ -188,7 +188,7 @@ int wasmpool_slot_alloc_affinity(struct wasmpool *pool, uint64_t bytes,
  * Return: 0, -ERANGE (above max memory), -EINVAL (smaller than now),
  * -ENOENT (slot not allocated).
  */
-int wasmpool_slot_grow(struct wasmpool *pool, uint32_t slot, uint64_t bytes);
+int wasmpool_slot_grow(const struct wasmpool *pool, uint32_t slot, uint64_t bytes);
 
 /**
  * wasmpool_slot_reset() - zero a slot for its next tenant
@@ -198,7 +198,7 @@ int wasmpool_slot_grow(struct wasmpool *pool, uint32_t slot, uint64_t bytes);
  *
  * Return: 0, -ERANGE, -ENOENT.
  */
-int wasmpool_slot_reset(struct wasmpool *pool, uint32_t slot, uint64_t bytes);
+int wasmpool_slot_reset(const struct wasmpool *pool, uint32_t slot, uint64_t bytes);
 
 /**
  * wasmpool_slot_free() - reset a slot and give it back
@@ -207,7 +207,7 @@ int wasmpool_slot_reset(struct wasmpool *pool, uint32_t slot, uint64_t bytes);
  *
  * Return: 0, -ENOENT (not allocated: freed twice), -EINVAL (no such slot).
  */
-int wasmpool_slot_free(struct wasmpool *pool, uint32_t slot);
+int wasmpool_slot_free(const struct wasmpool *pool, uint32_t slot);
 
 /**
  * wasmpool_slot_free_batch() - reset many slots and give them back at once
@@ -223,7 +223,7 @@ int wasmpool_slot_free(struct wasmpool *pool, uint32_t slot);
  * such slot, a slot given twice, @count above WASMPOOL_FREE_BATCH_MAX),
  * -ENOTTY (a module before 0.2).
  */
-int wasmpool_slot_free_batch(struct wasmpool *pool, const uint32_t *slots,
+int wasmpool_slot_free_batch(const struct wasmpool *pool, const uint32_t *slots,
 			     size_t count);
 
 /**
@@ -233,7 +233,7 @@ int wasmpool_slot_free_batch(struct wasmpool *pool, const uint32_t *slots,
  *
  * Return: 0 or -errno of WASMPOOL_IOC_STATS.
  */
-int wasmpool_stats(struct wasmpool *pool, struct wasmpool_stats *stats);
+int wasmpool_stats(const struct wasmpool *pool, struct wasmpool_stats *stats);
 
 /**
  * wasmpool_slot_addr() - the address of a slot's first byte
@@ -480,8 +480,10 @@ static inline uint32_t wasmpool_pkru_allow_pool(const struct wasmpool *pool,
  * the next call would fault. Opens the key of @slot's stripe, denies the
  * pool's other keys (so wasmpool_guard_reach() with
  * WASMPOOL_REACH_OWN_STRIPE holds) and leaves every other key, key 0
- * among them, as it was. Does nothing for a pool without stripes (the only
- * kind on a CPU without protection keys). (Added in 0.3.)
+ * among them, as it was - after a trap, as the handler's default left it
+ * (keys 1-15 denied): a runtime that opens keys of its own writes back
+ * the PKRU it entered with first. Does nothing for a pool without stripes
+ * (the only kind on a CPU without protection keys). (Added in 0.3.)
  *
  * Return: the thread's PKRU before the call (give it back with
  * wasmpool_pkru_write()), or 0 for a pool without stripes.

@@ -165,7 +165,7 @@ int wasmpool_destroy(struct wasmpool *pool)
 #define WP_SLOT_ALLOC_SIZE_0_1	WP_SIZE_UPTO(struct wasmpool_slot_alloc, address)
 #define WP_STATS_SIZE_0_1	WP_SIZE_UPTO(struct wasmpool_stats, address)
 
-static int wp_slot_alloc(struct wasmpool *pool, uint32_t size, uint32_t flags,
+static int wp_slot_alloc(const struct wasmpool *pool, uint32_t size, uint32_t flags,
 			 uint32_t stripe, uint64_t key, uint64_t bytes,
 			 struct wasmpool_slot_alloc *slot)
 {
@@ -180,25 +180,25 @@ static int wp_slot_alloc(struct wasmpool *pool, uint32_t size, uint32_t flags,
 }
 
 __attribute__((symver("wasmpool_slot_alloc@@LIBWASMPOOL_0.2")))
-int wp_slot_alloc_0_2(struct wasmpool *pool, uint64_t bytes,
+int wp_slot_alloc_0_2(const struct wasmpool *pool, uint64_t bytes,
 		      struct wasmpool_slot_alloc *slot);
-int wp_slot_alloc_0_2(struct wasmpool *pool, uint64_t bytes,
+int wp_slot_alloc_0_2(const struct wasmpool *pool, uint64_t bytes,
 		      struct wasmpool_slot_alloc *slot)
 {
 	return wp_slot_alloc(pool, sizeof(*slot), 0, 0, 0, bytes, slot);
 }
 
 __attribute__((symver("wasmpool_slot_alloc_stripe@@LIBWASMPOOL_0.2")))
-int wp_slot_alloc_stripe_0_2(struct wasmpool *pool, uint64_t bytes,
+int wp_slot_alloc_stripe_0_2(const struct wasmpool *pool, uint64_t bytes,
 			     uint32_t stripe, struct wasmpool_slot_alloc *slot);
-int wp_slot_alloc_stripe_0_2(struct wasmpool *pool, uint64_t bytes,
+int wp_slot_alloc_stripe_0_2(const struct wasmpool *pool, uint64_t bytes,
 			     uint32_t stripe, struct wasmpool_slot_alloc *slot)
 {
 	return wp_slot_alloc(pool, sizeof(*slot), WASMPOOL_SLOT_ALLOC_STRIPE,
 			     stripe, 0, bytes, slot);
 }
 
-int wasmpool_slot_alloc_affinity(struct wasmpool *pool, uint64_t bytes,
+int wasmpool_slot_alloc_affinity(const struct wasmpool *pool, uint64_t bytes,
 				 uint64_t key, struct wasmpool_slot_alloc *slot)
 {
 	return wp_slot_alloc(pool, sizeof(*slot), WASMPOOL_SLOT_ALLOC_AFFINITY,
@@ -206,25 +206,25 @@ int wasmpool_slot_alloc_affinity(struct wasmpool *pool, uint64_t bytes,
 }
 
 __attribute__((symver("wasmpool_slot_alloc@LIBWASMPOOL_0.1")))
-int wp_slot_alloc_0_1(struct wasmpool *pool, uint64_t bytes,
+int wp_slot_alloc_0_1(const struct wasmpool *pool, uint64_t bytes,
 		      struct wasmpool_slot_alloc *slot);
-int wp_slot_alloc_0_1(struct wasmpool *pool, uint64_t bytes,
+int wp_slot_alloc_0_1(const struct wasmpool *pool, uint64_t bytes,
 		      struct wasmpool_slot_alloc *slot)
 {
 	return wp_slot_alloc(pool, WP_SLOT_ALLOC_SIZE_0_1, 0, 0, 0, bytes, slot);
 }
 
 __attribute__((symver("wasmpool_slot_alloc_stripe@LIBWASMPOOL_0.1")))
-int wp_slot_alloc_stripe_0_1(struct wasmpool *pool, uint64_t bytes,
+int wp_slot_alloc_stripe_0_1(const struct wasmpool *pool, uint64_t bytes,
 			     uint32_t stripe, struct wasmpool_slot_alloc *slot);
-int wp_slot_alloc_stripe_0_1(struct wasmpool *pool, uint64_t bytes,
+int wp_slot_alloc_stripe_0_1(const struct wasmpool *pool, uint64_t bytes,
 			     uint32_t stripe, struct wasmpool_slot_alloc *slot)
 {
 	return wp_slot_alloc(pool, WP_SLOT_ALLOC_SIZE_0_1,
 			     WASMPOOL_SLOT_ALLOC_STRIPE, stripe, 0, bytes, slot);
 }
 
-static int wp_slot_resize(struct wasmpool *pool, unsigned long cmd,
+static int wp_slot_resize(const struct wasmpool *pool, unsigned long cmd,
 			  uint32_t slot, uint64_t bytes)
 {
 	struct wasmpool_slot_resize r = {
@@ -234,24 +234,24 @@ static int wp_slot_resize(struct wasmpool *pool, unsigned long cmd,
 	return wp_ioctl(pool->fd, cmd, &r);
 }
 
-int wasmpool_slot_grow(struct wasmpool *pool, uint32_t slot, uint64_t bytes)
+int wasmpool_slot_grow(const struct wasmpool *pool, uint32_t slot, uint64_t bytes)
 {
 	return wp_slot_resize(pool, WASMPOOL_IOC_SLOT_GROW, slot, bytes);
 }
 
-int wasmpool_slot_reset(struct wasmpool *pool, uint32_t slot, uint64_t bytes)
+int wasmpool_slot_reset(const struct wasmpool *pool, uint32_t slot, uint64_t bytes)
 {
 	return wp_slot_resize(pool, WASMPOOL_IOC_SLOT_RESET, slot, bytes);
 }
 
-int wasmpool_slot_free(struct wasmpool *pool, uint32_t slot)
+int wasmpool_slot_free(const struct wasmpool *pool, uint32_t slot)
 {
 	struct wasmpool_slot_free f = { .size = sizeof(f), .slot = slot };
 
 	return wp_ioctl(pool->fd, WASMPOOL_IOC_SLOT_FREE, &f);
 }
 
-int wasmpool_slot_free_batch(struct wasmpool *pool, const uint32_t *slots,
+int wasmpool_slot_free_batch(const struct wasmpool *pool, const uint32_t *slots,
 			     size_t count)
 {
 	struct wasmpool_slot_free_batch f = {
@@ -267,7 +267,7 @@ int wasmpool_slot_free_batch(struct wasmpool *pool, const uint32_t *slots,
 	return wp_ioctl(pool->fd, WASMPOOL_IOC_SLOT_FREE_BATCH, &f);
 }
 
-static int wp_stats(struct wasmpool *pool, uint32_t size,
+static int wp_stats(const struct wasmpool *pool, uint32_t size,
 		    struct wasmpool_stats *stats)
 {
 	memset(stats, 0, size);
@@ -276,15 +276,15 @@ static int wp_stats(struct wasmpool *pool, uint32_t size,
 }
 
 __attribute__((symver("wasmpool_stats@@LIBWASMPOOL_0.2")))
-int wp_stats_0_2(struct wasmpool *pool, struct wasmpool_stats *stats);
-int wp_stats_0_2(struct wasmpool *pool, struct wasmpool_stats *stats)
+int wp_stats_0_2(const struct wasmpool *pool, struct wasmpool_stats *stats);
+int wp_stats_0_2(const struct wasmpool *pool, struct wasmpool_stats *stats)
 {
 	return wp_stats(pool, sizeof(*stats), stats);
 }
 
 __attribute__((symver("wasmpool_stats@LIBWASMPOOL_0.1")))
-int wp_stats_0_1(struct wasmpool *pool, struct wasmpool_stats *stats);
-int wp_stats_0_1(struct wasmpool *pool, struct wasmpool_stats *stats)
+int wp_stats_0_1(const struct wasmpool *pool, struct wasmpool_stats *stats);
+int wp_stats_0_1(const struct wasmpool *pool, struct wasmpool_stats *stats)
 {
 	return wp_stats(pool, WP_STATS_SIZE_0_1, stats);
 }
