@@ -15,6 +15,18 @@ echo "wasmpool bench: kernel $(uname -r), $(nproc) vCPUs, $(grep -m1 'model name
 echo "wasmpool bench: transparent huge pages: $(cat $thp 2>/dev/null || echo n/a)"
 echo "wasmpool bench: QEMU TCG stretches a syscall ~3x, a page fault ~8x and memset() far more (cycle_bench measures it): compare the ratios, not the times"
 indent() { sed 's/^/    /; s/^    csv,/csv,/'; }
+# wasmpool.bench=PROG[,PROG...] on the kernel command line (vm/run.sh --bench
+# --append ...): run just those programs of /bin, with the arguments of
+# wasmpool.benchargs=ARG[,ARG...], instead of the benchmarks below.
+only=$(sed -n 's/.*wasmpool\.bench=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
+if [ -n "$only" ]; then
+	args=$(sed -n 's/.*wasmpool\.benchargs=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
+	for p in $only; do
+		echo "wasmpool bench: $p $args"
+		"$p" $args $q
+	done
+	exit 0
+fi
 echo "wasmpool bench: (1) setting up a pool: wall time (median of 5), system calls, VMAs"
 setup_bench $q | indent
 echo "wasmpool bench: (2) alloc -> touch K pages -> reset -> free, 4 MiB memories, median of 15 runs"
