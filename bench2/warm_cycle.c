@@ -125,13 +125,27 @@ struct pm_scan_arg {
 #define MIB		(1024 * KIB)
 #define GIB		(1024 * MIB)
 #define MAX_MEMORY	(4 * MIB)
-#define RESERVATION	(4 * GIB)
-#define GUARD		(32 * MIB)
-#define NUM_SLOTS	4
+#define MAX_SLOTS	64
 #define MAX_REGIONS	32	/* Wasmtime's MAX_REGIONS */
 #define MAX_ROUNDS	101
 #define MAX_THREADS	2
 
+/*
+ * The layout: Wasmtime's 64-bit defaults (4 GiB reservation, 32 MiB guard,
+ * guard before, 4 slots), or with -l project the one bench/cycle_bench.c
+ * uses (4 MiB reservation, 64 KiB guard, none before, 64 slots).
+ */
+static uint64_t reservation = 4 * GIB, guard = 32 * MIB;
+static uint32_t layout_flags = WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS;
+static int num_slots = 4;
+static int dev_no_key;	/* -n: the device allocates without a key, as cycle_bench */
+static int only_k = -1;	/* -k K: only the rows of this K */
+static long only_keep = -1;	/* -K BYTES: only the rows of this keep */
+static int no_threads;	/* -T: no thread rows */
+/* -a DEV_KIB:WT_KIB: place slot 0 of each side at this offset in 2 MiB (diagnostic) */
+static long place_off[2] = { -1, -1 };
+/* -b N: N other tenants hold a slot each (one page written) on each side during a row */
+static int background;
 static int rounds = 15;
 static double round_ms = 40;
 static double thread_ms = 300;
@@ -244,7 +258,7 @@ struct wt_pool {
 	int pagemap_fd;		/* -1: no PAGEMAP_SCAN (Wasmtime's PageMap is None) */
 	pthread_mutex_t lock;	/* the index allocator's mutex */
 	uint64_t clock;
-	struct wt_slot slot[NUM_SLOTS];
+	struct wt_slot slot[MAX_SLOTS];
 	atomic_long resets[WT_NR_RESETS];
 	atomic_long scan_errors;
 };
@@ -254,11 +268,11 @@ static int pagemap_errno;	/* what the probe got, 0 if it worked */
 static void layout_of(struct wasmpool_layout *out)
 {
 	struct wasmpool_layout_cmd cmd = {
-		.flags = WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS,
+		.flags = layout_flags,
 		.max_memory_bytes = MAX_MEMORY,
-		.num_slots = NUM_SLOTS,
-		.reservation_bytes = RESERVATION,
-		.guard_bytes = GUARD,
+		.num_slots = num_slots,
+		.reservation_bytes = reservation,
+		.guard_bytes = guard,
 	};
 	int ret = wasmpool_layout_calc(&cmd);
 
@@ -293,20 +307,45 @@ static int wt_pagemap_open(void)
 	return fd;
 }
 
+/*
+ * An address for a mapping of @total bytes whose byte @pre lies @off bytes
+ * past a 2 MiB boundary (-a): a free range found by a PROT_NONE probe.
+ */
+static void *placed_addr(size_t total, size_t pre, size_t off)
+{
+	size_t span = total + 4 * MIB;
+	char *probe = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			   -1, 0);
+	uintptr_t a;
+
+	if (probe == MAP_FAILED)
+		die("mmap (placement probe)", errno);
+	a = ((uintptr_t)probe + 2 * MIB - 1) & ~(2 * MIB - 1);
+	a += (off - pre % (2 * MIB) + 2 * MIB) % (2 * MIB);
+	munmap(probe, span);
+	return (void *)a;
+}
+
 static void wt_create(struct wt_pool *p, size_t keep)
 {
 	int i;
 
 	memset(p, 0, sizeof(*p));
 	layout_of(&p->layout);
-	p->base = mmap(NULL, p->layout.total_bytes, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (place_off[1] >= 0)
+		p->base = mmap(placed_addr(p->layout.total_bytes, p->layout.pre_slab_guard_bytes,
+					   place_off[1]), p->layout.total_bytes, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+			       -1, 0);
+	else
+		p->base = mmap(NULL, p->layout.total_bytes, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p->base == MAP_FAILED)
 		die("mmap of the Wasmtime slab", errno);
 	p->keep = keep;
 	p->pagemap_fd = wt_pagemap_open();
 	pthread_mutex_init(&p->lock, NULL);
-	for (i = 0; i < NUM_SLOTS; i++) {
+	for (i = 0; i < num_slots; i++) {
 		p->slot[i].free = 1;
 		pthread_mutex_init(&p->slot[i].image_lock, NULL);
 	}
@@ -320,7 +359,7 @@ static void wt_destroy(struct wt_pool *p)
 	if (p->pagemap_fd >= 0)
 		close(p->pagemap_fd);
 	pthread_mutex_destroy(&p->lock);
-	for (i = 0; i < NUM_SLOTS; i++)
+	for (i = 0; i < num_slots; i++)
 		pthread_mutex_destroy(&p->slot[i].image_lock);
 }
 
@@ -335,15 +374,15 @@ static int wt_index_alloc(struct wt_pool *p, uint64_t module)
 	int i, best = -1;
 
 	pthread_mutex_lock(&p->lock);
-	for (i = 0; i < NUM_SLOTS; i++)		/* affine: most recently freed */
+	for (i = 0; i < num_slots; i++)		/* affine: most recently freed */
 		if (p->slot[i].free && p->slot[i].module == module &&
 		    (best < 0 || p->slot[i].freed_at > p->slot[best].freed_at))
 			best = i;
-	for (i = 0; best < 0 && i < NUM_SLOTS; i++)	/* else a slot never used */
+	for (i = 0; best < 0 && i < num_slots; i++)	/* else a slot never used */
 		if (p->slot[i].free && !p->slot[i].module)
 			best = i;
 	if (best < 0)					/* else the least recently freed */
-		for (i = 0; i < NUM_SLOTS; i++)
+		for (i = 0; i < num_slots; i++)
 			if (p->slot[i].free &&
 			    (best < 0 || p->slot[i].freed_at < p->slot[best].freed_at))
 				best = i;
@@ -457,19 +496,40 @@ static void wt_free(struct wt_pool *p, uint32_t i)
 static void dev_create(struct wasmpool *pool, size_t keep)
 {
 	struct wasmpool_configure cfg = {
-		.flags = WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS,
+		.flags = layout_flags,
 		.max_memory_bytes = MAX_MEMORY,
-		.num_slots = NUM_SLOTS,
-		.reservation_bytes = RESERVATION,
-		.guard_bytes = GUARD,
+		.num_slots = num_slots,
+		.reservation_bytes = reservation,
+		.guard_bytes = guard,
 		.keep_resident_bytes = keep,
 		.pkey_mode = WASMPOOL_PKEYS_OFF,
 	};
 	struct wasmpool_layout l;
-	int ret = wasmpool_create(pool, &cfg);
+	int ret;
 
-	if (ret)
-		die("wasmpool_create", -ret);
+	if (place_off[0] >= 0) {	/* -a: as wasmpool_create(), at a chosen place */
+		int fd = wasmpool_open(0);
+		void *at;
+
+		if (fd < 0)
+			die("wasmpool_open", -fd);
+		ret = wasmpool_configure(fd, &cfg);
+		if (ret)
+			die("wasmpool_configure", -ret);
+		at = placed_addr(cfg.layout.total_bytes, cfg.layout.pre_slab_guard_bytes,
+				 place_off[0]);
+		pool->base = mmap(at, cfg.layout.total_bytes, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
+		if (pool->base == MAP_FAILED)
+			die("mmap of the device pool (-a)", errno);
+		pool->fd = fd;
+		pool->layout = cfg.layout;
+		memset(pool->stripe_pkeys, 0, sizeof(pool->stripe_pkeys));
+	} else {
+		ret = wasmpool_create(pool, &cfg);
+		if (ret)
+			die("wasmpool_create", -ret);
+	}
 	layout_of(&l);
 	if (memcmp(&l, &pool->layout, sizeof(l)))
 		die("the device's layout differs from the Wasmtime model's", EINVAL);
@@ -478,10 +538,11 @@ static void dev_create(struct wasmpool *pool, size_t keep)
 static char *dev_alloc(struct wasmpool *pool, uint64_t key, uint32_t *slot)
 {
 	struct wasmpool_slot_alloc s;
-	int ret = wasmpool_slot_alloc_affinity(pool, MAX_MEMORY, key, &s);
+	int ret = dev_no_key ? wasmpool_slot_alloc(pool, MAX_MEMORY, &s) :
+			       wasmpool_slot_alloc_affinity(pool, MAX_MEMORY, key, &s);
 
 	if (ret)
-		die("wasmpool_slot_alloc_affinity", -ret);
+		die("wasmpool_slot_alloc(_affinity)", -ret);
 	*slot = s.slot;
 	return (char *)(uintptr_t)s.address;
 }
@@ -504,8 +565,9 @@ struct bench {
 	struct wt_pool wt;
 	size_t keep;
 	unsigned int k;
-	struct slot_trace trace[NR_SIDES][NUM_SLOTS];
+	struct slot_trace trace[NR_SIDES][MAX_SLOTS];
 	int64_t last_slot[NR_SIDES][MAX_THREADS];	/* affinity check, per module */
+	uint32_t bg_slot[NR_SIDES][MAX_SLOTS];		/* -b: the other tenants' slots */
 	atomic_long slot_changes[NR_SIDES];
 };
 
@@ -530,17 +592,40 @@ static inline void cycle(struct bench *b, enum side side, unsigned int module)
 
 static void bench_open(struct bench *b, size_t keep, unsigned int k)
 {
+	int i;
+
 	memset(b, 0, sizeof(*b));
 	b->keep = keep;
 	b->k = k;
 	memset(b->last_slot, 0xff, sizeof(b->last_slot));
 	dev_create(&b->dev, keep);
 	wt_create(&b->wt, keep);
+	for (i = 0; i < background; i++) {	/* taken first: the lowest slots */
+		dev_alloc(&b->dev, 2000 + i, &b->bg_slot[DEV][i])[0] = 1;
+		wt_alloc(&b->wt, 2000 + i, MAX_MEMORY, &b->bg_slot[WT][i])[0] = 1;
+	}
+}
+
+/* Where slot 0 of each side lies against 2 MiB (page-table) boundaries. */
+static void print_alignment(struct bench *b)
+{
+	uintptr_t d = (uintptr_t)wasmpool_slot_addr(&b->dev, 0);
+	uintptr_t w = (uintptr_t)wt_slot_base(&b->wt, 0);
+
+	printf("warm_cycle: slot 0 at %#lx (device), %#lx (Wasmtime): offset in 2 MiB %lu KiB, %lu KiB\n",
+	       (unsigned long)d, (unsigned long)w, (unsigned long)(d % (2 * MIB) / KIB),
+	       (unsigned long)(w % (2 * MIB) / KIB));
 }
 
 static void bench_close(struct bench *b)
 {
-	int ret = wasmpool_destroy(&b->dev);
+	int i, ret;
+
+	for (i = 0; i < background; i++) {
+		dev_free(&b->dev, b->bg_slot[DEV][i]);
+		wt_free(&b->wt, b->bg_slot[WT][i]);
+	}
+	ret = wasmpool_destroy(&b->dev);
 
 	if (ret)
 		die("wasmpool_destroy", -ret);
@@ -609,6 +694,8 @@ static double run_cycles(struct bench *b, enum side side, long n)
 	return now_ns() - t0;
 }
 
+static struct row *first_row;
+
 static void run_row(struct row *r)
 {
 	double v[NR_SIDES][MAX_ROUNDS], flt[NR_SIDES] = { 0 };
@@ -618,6 +705,8 @@ static void run_row(struct row *r)
 	int round, side, ret;
 
 	bench_open(&b, r->keep, r->k);
+	if (r == first_row)
+		print_alignment(&b);
 	/* Warm both sides up (first touches, first mprotect()) and calibrate. */
 	for (side = 0; side < NR_SIDES; side++)
 		run_cycles(&b, side, 3);
@@ -809,14 +898,49 @@ int main(int argc, char **argv)
 	int opt, i, j, nrows = 0, quick = 0, have_scan, fd;
 	FILE *f;
 
-	while ((opt = getopt(argc, argv, "r:t:d:q")) != -1) {
+	while ((opt = getopt(argc, argv, "r:t:d:ql:nk:K:Ta:b:")) != -1) {
 		switch (opt) {
 		case 'r': rounds = atoi(optarg); break;
 		case 't': round_ms = atof(optarg); break;
 		case 'd': thread_ms = atof(optarg); break;
 		case 'q': quick = 1; break;
+		case 'l': {
+			unsigned long res_mib, guard_kib;
+			int before;
+
+			if (!strcmp(optarg, "project")) {
+				reservation = MAX_MEMORY;
+				guard = 64 * KIB;
+				layout_flags = 0;
+				num_slots = 64;
+				break;
+			}
+			if (sscanf(optarg, "%lu:%lu:%d:%d", &res_mib, &guard_kib, &num_slots,
+				   &before) != 4 || num_slots < 2 || num_slots > MAX_SLOTS ||
+			    res_mib < 4)
+				die("-l project|RESERVATION_MIB:GUARD_KIB:SLOTS:GUARD_BEFORE", EINVAL);
+			reservation = res_mib * MIB;
+			guard = guard_kib * KIB;
+			layout_flags = before ? WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS : 0;
+			break;
+		}
+		case 'n': dev_no_key = 1; break;
+		case 'k': only_k = atoi(optarg); break;
+		case 'K': only_keep = atol(optarg); break;
+		case 'T': no_threads = 1; break;
+		case 'b': background = atoi(optarg); break;
+		case 'a':
+			if (sscanf(optarg, "%ld:%ld", &place_off[0], &place_off[1]) != 2 ||
+			    place_off[0] < 0 || place_off[0] >= 2048 || place_off[1] < 0 ||
+			    place_off[1] >= 2048 || place_off[0] % 4 || place_off[1] % 4)
+				die("-a DEV_KIB:WT_KIB, offsets in 2 MiB, multiples of 4", EINVAL);
+			place_off[0] *= KIB;
+			place_off[1] *= KIB;
+			break;
 		default:
-			fprintf(stderr, "usage: warm_cycle [-r ROUNDS] [-t MS] [-d MS] [-q]\n");
+			fprintf(stderr, "usage: warm_cycle [-r ROUNDS] [-t MS] [-d MS] [-q]"
+				" [-l project|RES_MIB:GUARD_KIB:SLOTS:BEFORE] [-n] [-k K] [-K KEEP_BYTES] [-T]"
+				" [-a DEV_KIB:WT_KIB] [-b N]\n");
 			return 2;
 		}
 	}
@@ -825,6 +949,8 @@ int main(int argc, char **argv)
 		round_ms = 5;
 		thread_ms = 30;
 	}
+	if (background < 0 || background > num_slots - 3)
+		die("-b: at most SLOTS - 3 other tenants", EINVAL);
 	if (rounds < 1 || rounds > MAX_ROUNDS)
 		die("-r: 1 to 101 rounds", EINVAL);
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
@@ -854,22 +980,31 @@ int main(int argc, char **argv)
 
 		layout_of(&l);
 		printf("warm_cycle: layout (both sides): %d slots of %" PRIu64 " bytes (4 MiB memory,"
-		       " 4 GiB reservation, 32 MiB guard, guard before: %" PRIu64 "), no pkeys;"
-		       " accessible size 4 MiB\n", NUM_SLOTS, (uint64_t)l.slot_bytes,
-		       (uint64_t)l.pre_slab_guard_bytes);
+		       " %" PRIu64 " MiB reservation, %" PRIu64 " KiB guard, guard before: %" PRIu64
+		       "), no pkeys; accessible size 4 MiB; device allocates %s\n", num_slots,
+		       (uint64_t)l.slot_bytes, reservation / MIB, guard / KIB,
+		       (uint64_t)l.pre_slab_guard_bytes,
+		       dev_no_key ? "WITHOUT a key (-n)" : "with the module's affinity key");
 	}
 	fflush(stdout);
 
 	for (j = 0; j < 3; j++)
 		for (i = 0; i < 3; i++) {
-			struct row *r = &rows[nrows++];
+			struct row *r;
 
+			if ((only_k >= 0 && (unsigned int)only_k != ks[i]) ||
+			    (only_keep >= 0 && (size_t)only_keep != keeps[j]))
+				continue;
+			r = &rows[nrows++];
 			memset(r, 0, sizeof(*r));
+			if (!first_row)
+				first_row = r;
 			r->k = ks[i];
 			r->keep = keeps[j];
 			run_row(r);
 		}
-	run_thread_rows(trows, 64 * KIB, 1);
+	if (!no_threads)
+		run_thread_rows(trows, 64 * KIB, 1);
 
 	printf("\nOne cycle: alloc (affinity) -> write 1 byte in each of K pages -> free (reset).\n");
 	printf("ratio = Wasmtime time / device time (> 1: the device is faster); [min - max] of the rounds\n");
@@ -888,6 +1023,8 @@ int main(int argc, char **argv)
 		       r->flt[DEV], r->flt[WT], r->dev_cleared, r->dev_unmaps, r->cycles_per_round[DEV],
 		       r->cycles_per_round[WT]);
 	}
+	if (no_threads)
+		goto goals;
 	printf("\nThreads, keep 64 KiB, K=1, cycles/s (each thread its own module and slot; %.0f ms runs):\n",
 	       thread_ms);
 	printf("  threads  device                          Wasmtime today                  device/Wasmtime\n");
@@ -903,6 +1040,7 @@ int main(int argc, char **argv)
 	       trows[1].cps[DEV].med / trows[0].cps[DEV].med,
 	       trows[1].cps[WT].med / trows[0].cps[WT].med);
 
+goals:
 	/* The goals of issue 14, judged on this kernel's rows. */
 	printf("\nGoals (issue 14) on this kernel (%s):\n", have_scan ? "PAGEMAP_SCAN: the 6.12 goals" :
 	       "no PAGEMAP_SCAN: the 6.1 goal");
@@ -919,7 +1057,7 @@ int main(int argc, char **argv)
 		printf("  K=%-3u keep %-7s ratio %6.2fx, goal >= %.1fx: %s\n", r->k,
 		       fmt_keep(b1, r->keep), r->ratio, need, goal(r->ratio >= need));
 	}
-	if (have_scan) {
+	if (have_scan && !no_threads) {
 		double d1 = trows[0].cps[DEV].med, d2 = trows[1].cps[DEV].med;
 		double w2 = trows[1].cps[WT].med;
 
@@ -942,7 +1080,7 @@ int main(int argc, char **argv)
 		       r->dev_warm_hits, r->dev_warm_misses, r->slot_changes[DEV],
 		       r->slot_changes[WT]);
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 2 && !no_threads; i++) {
 		struct trow *t = &trows[i];
 
 		printf("warmcsv,threads,%s,%d,%lu,1,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.3f,%d\n", kernel,
