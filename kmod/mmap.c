@@ -220,16 +220,6 @@ static int wp_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
 }
 
 /*
- * Fault-around maps nothing here: a page may be mapped only under its
- * slot's lock, which cannot be taken under RCU, and wp_pages_fault() maps a
- * run of resident pages itself. The hook is there because the core calls
- * ->fault under the per-VMA lock (6.12) only for mappings that have it;
- * without it every fault was refused there and retried under mmap_lock.
- * wp_vm_fault() needs no mmap_lock: the VMA's lock keeps the VMA, its file
- * and so the pool alive, and the handler drops whichever lock it was
- * called with before it waits.
- */
-/*
  * A write through a read-only PTE. Usually the zero page, mapped by a read
  * of a page that was not resident (pages.c): returning 0 would have the
  * core make that PTE writable - a write into the zero page of the whole
@@ -274,6 +264,16 @@ static vm_fault_t wp_vm_pfn_mkwrite(struct vm_fault *vmf)
 	return ret;
 }
 
+/*
+ * Fault-around maps nothing here: a page may be mapped only under its
+ * slot's lock, which cannot be taken under RCU, and wp_pages_fault() maps a
+ * run of resident pages itself. The hook is there because the core calls
+ * ->fault under the per-VMA lock (6.12) only for mappings that have it;
+ * without it every fault was refused there and retried under mmap_lock.
+ * wp_vm_fault() needs no mmap_lock: the VMA's lock keeps the VMA, its file
+ * and so the pool alive, and the handler drops whichever lock it was
+ * called with before it waits.
+ */
 static vm_fault_t wp_vm_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
 				  pgoff_t end_pgoff)
 {

@@ -98,7 +98,7 @@ static pgoff_t wp_pages_run_end(struct wp_pool *pool, u32 idx,
 }
 
 /**
- * struct wp_map - a run of resident pages to map
+ * struct wp_map - a run of PTEs to set: resident pages, or the zero page
  * @pool: the pool
  * @vma: the faulting VMA
  * @mm: its address space
@@ -106,7 +106,7 @@ static pgoff_t wp_pages_run_end(struct wp_pool *pool, u32 idx,
  *	wp_pages_prot() gives it
  * @start: the faulting address
  * @pgoff: its page offset in the file
- * @page: the faulting page
+ * @page: the faulting page (resident runs)
  */
 struct wp_map {
 	struct wp_pool *pool;
@@ -155,6 +155,22 @@ static int wp_pages_set_pte(pte_t *pte, unsigned long addr, void *data)
 }
 
 /*
+ * Set the PTEs of @len bytes from @m->start with @fn, one walk of the page
+ * tables, and count the fault served.
+ */
+static vm_fault_t wp_pages_map_run(struct wp_map *m, unsigned long len,
+				   pte_fn_t fn)
+{
+	int err = apply_to_page_range(m->mm, m->start, len, fn, m);
+
+	if (err < 0)
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	atomic64_inc(&m->pool->faults);
+	atomic64_inc(&wp_global.faults);
+	return VM_FAULT_NOPAGE;
+}
+
+/*
  * Map a page that is already resident (kept by a reset, or allocated by a
  * racing fault) and the resident pages that follow it, up to the slot's
  * accessible size: a tenant re-touching kept pages pays one fault for a
@@ -178,16 +194,9 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 		.pgoff = pgoff,
 		.page = page,
 	};
-	int err;
 
-	err = apply_to_page_range(vma->vm_mm, address,
-				  (max(end, pgoff + 1) - pgoff) << PAGE_SHIFT,
-				  wp_pages_set_pte, &m);
-	if (err < 0)
-		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
-	atomic64_inc(&pool->faults);
-	atomic64_inc(&wp_global.faults);
-	return VM_FAULT_NOPAGE;
+	return wp_pages_map_run(&m, (max(end, pgoff + 1) - pgoff) << PAGE_SHIFT,
+				wp_pages_set_pte);
 }
 
 /*
@@ -210,14 +219,13 @@ static int wp_pages_set_zero_pte(pte_t *pte, unsigned long addr, void *data)
 /*
  * WASMPOOL_CONFIGURE_ZERO_PAGE: a read of a page that is not resident maps
  * the shared zero page read-only, as anonymous memory does, instead of
- * backing the page. A
- * tenant that reads memory it never writes then costs no page, no RSS and
- * nothing of the resident limit, and its reset has nothing to zero. A
- * write to it comes to wp_vm_pfn_mkwrite() (mmap.c), which zaps the PTE so
- * that the write faults again and gets a page of its own: the core would
- * otherwise make the PTE writable, into the zero page. The slot notes
- * that it may hold such PTEs, which are not in the index, for its resets
- * (wp_pages_reset_span()).
+ * backing the page. A tenant that reads memory it never writes then costs
+ * no page, no RSS and nothing of the resident limit, and its reset has
+ * nothing to zero. A write to it comes to wp_vm_pfn_mkwrite() (mmap.c),
+ * which zaps the PTE and backs the page as a write fault would: the core
+ * would otherwise make the PTE writable, into the zero page. The slot
+ * notes that it may hold such PTEs, which are not in the index, for its
+ * resets (wp_pages_reset_span()).
  */
 static vm_fault_t wp_pages_map_zero(struct wp_pool *pool, u32 idx,
 				    struct vm_area_struct *vma,
@@ -228,18 +236,12 @@ static vm_fault_t wp_pages_map_zero(struct wp_pool *pool, u32 idx,
 		.vma = vma,
 		.mm = vma->vm_mm,
 		.prot = wp_pages_prot(vma),
+		.start = address,
 	};
-	int err;
 
 	if (!READ_ONCE(pool->slots[idx].zero_mapped))
 		WRITE_ONCE(pool->slots[idx].zero_mapped, true);
-	err = apply_to_page_range(vma->vm_mm, address, PAGE_SIZE,
-				  wp_pages_set_zero_pte, &m);
-	if (err < 0)
-		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
-	atomic64_inc(&pool->faults);
-	atomic64_inc(&wp_global.faults);
-	return VM_FAULT_NOPAGE;
+	return wp_pages_map_run(&m, PAGE_SIZE, wp_pages_set_zero_pte);
 }
 
 /*

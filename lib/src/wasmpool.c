@@ -314,7 +314,6 @@ int wasmpool_fault_classify_signal(const struct wasmpool *pool, const siginfo_t 
 {
 	if (si->si_signo == SIGSEGV)
 		return wasmpool_fault_classify(pool, si->si_addr, si->si_code, fault);
-	memset(fault, 0, sizeof(*fault));
 	if (si->si_signo != SIGBUS ||
 	    wasmpool_fault_classify(pool, si->si_addr, 0, fault) != WASMPOOL_FAULT_SLOT_MEMORY) {
 		memset(fault, 0, sizeof(*fault));
