@@ -3,8 +3,8 @@
  * Page backing of a pool.
  *
  * A page is allocated, zeroed and charged to the faulting task's memory
- * cgroup on the first touch of an accessible address, and recorded in the
- * pool's index (wp_pool.pages, keyed by page offset in the file) with the
+ * cgroup on the first touch of an accessible address, and recorded in its
+ * slot's index (wp_slot.pages, keyed by page offset in the slot) with the
  * one reference the pool holds. It is mapped with a *special* PTE (as
  * vmf_insert_mixed() would on this VM_MIXEDMAP mapping - x86 has
  * pte_special - but a run of pages at a time, through
@@ -83,6 +83,70 @@ static bool wp_pages_charge(struct wp_pool *pool)
 }
 
 /*
+ * The index of a slot's pages (wp_slot.pages) is an xarray of its own,
+ * keyed by the page's offset in the slot: small (a slot's first page
+ * lives in the xarray's head, its first 64 in one node), and its lock is
+ * the slot's alone, so tenants of different slots never share one.
+ *
+ * A page freed from the first WP_INDEX_HOLE_PAGES of a slot leaves a
+ * reserved entry (XA_ZERO_ENTRY, as xa_reserve() stores) instead of an
+ * erased one: the node that held it stays, and the next tenant's first
+ * touch stores its page without allocating a node - otherwise a tenant
+ * stream with keep_resident 0 allocates and RCU-frees a node, often a
+ * slab, on every cycle. Reserved entries read as absent everywhere: in
+ * xa_load() and xa_for_each(), and in wp_index_insert(). They cost at
+ * most 9 nodes (5 KiB) a slot, freed with the pool.
+ */
+#define WP_INDEX_HOLE_PAGES	(SZ_2M >> PAGE_SHIFT)
+
+static pgoff_t wp_slot_first(const struct wp_pool *pool, u32 idx)
+{
+	return wp_slot_offset(pool, idx) >> PAGE_SHIFT;
+}
+
+/*
+ * Store @page at @rel unless a page is there: 0 when stored; -EEXIST when
+ * a page is there (*@found); -ENOMEM without memory for a node. Raises
+ * the slot's bound on its indexed pages (wp_slot.pages_end).
+ */
+static int wp_index_insert(struct wp_slot *slot, pgoff_t rel,
+			   struct page *page, gfp_t gfp, struct page **found)
+{
+	XA_STATE(xas, &slot->pages, rel);
+	void *curr;
+
+	do {
+		xas_lock(&xas);
+		curr = xas_load(&xas);
+		if (xa_is_zero(curr))
+			curr = NULL;
+		if (!curr) {
+			xas_store(&xas, page);
+			if (!xas_error(&xas) && slot->pages_end <= rel)
+				WRITE_ONCE(slot->pages_end, rel + 1);
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, gfp));
+	if (xas_error(&xas))
+		return xas_error(&xas);
+	*found = curr;
+	return curr ? -EEXIST : 0;
+}
+
+/*
+ * Take the page at @rel out of the index, leaving a reserved entry in the
+ * first WP_INDEX_HOLE_PAGES (storing it over a page never allocates).
+ */
+static void wp_index_drop(struct wp_slot *slot, pgoff_t rel)
+{
+	if (rel < WP_INDEX_HOLE_PAGES &&
+	    !xa_is_err(xa_store(&slot->pages, rel, XA_ZERO_ENTRY,
+				GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT)))
+		return;
+	xa_erase(&slot->pages, rel);
+}
+
+/*
  * One past the last page of a run that starts at @pgoff (at @address in
  * @vma): at most @max pages, within the slot's accessible size and the VMA.
  */
@@ -104,8 +168,9 @@ static pgoff_t wp_pages_run_end(struct wp_pool *pool, u32 idx,
  * @mm: its address space
  * @prot: the VMA's page protection (its protection key included), as
  *	wp_pages_prot() gives it
+ * @slot: the slot of the run
  * @start: the faulting address
- * @pgoff: its page offset in the file
+ * @rel: its page offset in the slot
  * @page: the faulting page (resident runs)
  */
 struct wp_map {
@@ -113,8 +178,9 @@ struct wp_map {
 	struct vm_area_struct *vma;
 	struct mm_struct *mm;
 	pgprot_t prot;
+	struct wp_slot *slot;
 	unsigned long start;
-	pgoff_t pgoff;
+	pgoff_t rel;
 	struct page *page;
 };
 
@@ -142,8 +208,8 @@ static int wp_pages_set_pte(pte_t *pte, unsigned long addr, void *data)
 	struct page *page = m->page;
 
 	if (addr != m->start) {
-		page = xa_load(&m->pool->pages,
-			       m->pgoff + ((addr - m->start) >> PAGE_SHIFT));
+		page = xa_load(&m->slot->pages,
+			       m->rel + ((addr - m->start) >> PAGE_SHIFT));
 		if (!page)
 			return 1;
 	}
@@ -190,8 +256,9 @@ static vm_fault_t wp_pages_map_resident(struct wp_pool *pool, u32 idx,
 		.vma = vma,
 		.mm = vma->vm_mm,
 		.prot = wp_pages_prot(vma),
+		.slot = &pool->slots[idx],
 		.start = address,
-		.pgoff = pgoff,
+		.rel = pgoff - wp_slot_first(pool, idx),
 		.page = page,
 	};
 
@@ -245,31 +312,30 @@ static vm_fault_t wp_pages_map_zero(struct wp_pool *pool, u32 idx,
 }
 
 /*
- * Back page @pgoff with a new zeroed page, charged to the pool's resident
- * limit and stored in the index (the caller accounts it). -EDQUOT at the
- * limit; -ENOMEM without memory; -EEXIST when a racing fault stored one
- * first: *@page is that one. Nothing stays charged on failure.
+ * Back page @rel of @slot with a new zeroed page, charged to the pool's
+ * resident limit and stored in the index (the caller accounts it). -EDQUOT
+ * at the limit; -ENOMEM without memory; -EEXIST when a racing fault stored
+ * one first: *@page is that one. Nothing stays charged on failure.
  */
-static int wp_pages_new(struct wp_pool *pool, pgoff_t pgoff, gfp_t gfp,
-			gfp_t xa_gfp, struct page **page)
+static int wp_pages_new(struct wp_pool *pool, struct wp_slot *slot,
+			pgoff_t rel, gfp_t gfp, gfp_t xa_gfp,
+			struct page **page)
 {
-	struct page *new, *old;
+	struct page *new;
+	int ret;
 
 	if (!wp_pages_charge(pool))
 		return -EDQUOT;
 	new = alloc_page(gfp | __GFP_ZERO | __GFP_ACCOUNT);
-	old = new ? xa_cmpxchg(&pool->pages, pgoff, NULL, new, xa_gfp) : NULL;
-	if (new && !old) {
+	ret = new ? wp_index_insert(slot, rel, new, xa_gfp, page) : -ENOMEM;
+	if (!ret) {
 		*page = new;
 		return 0;
 	}
 	if (new)
 		put_page(new);
 	atomic64_dec(&pool->resident_pages);
-	if (!new || xa_is_err(old))
-		return -ENOMEM;
-	*page = old;
-	return -EEXIST;
+	return ret;
 }
 
 /* Pages a sequential toucher gets at once, the touched one included. */
@@ -290,12 +356,14 @@ static void wp_pages_alloc_ahead(struct wp_pool *pool, u32 idx,
 {
 	pgoff_t end = wp_pages_run_end(pool, idx, vma, address, pgoff,
 				       WP_ALLOC_AHEAD);
+	pgoff_t first = wp_slot_first(pool, idx);
+	struct wp_slot *slot = &pool->slots[idx];
 	struct page *page;
 	long n = 0;
 
 	for (pgoff++; pgoff < end; pgoff++) {
-		if (xa_load(&pool->pages, pgoff) ||
-		    wp_pages_new(pool, pgoff,
+		if (xa_load(&slot->pages, pgoff - first) ||
+		    wp_pages_new(pool, slot, pgoff - first,
 				 GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN,
 				 GFP_NOWAIT | __GFP_ACCOUNT, &page))
 			break;
@@ -328,17 +396,19 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 			  pgoff_t pgoff, bool write)
 {
 	struct wp_slot *slot = &pool->slots[idx];
+	pgoff_t rel = pgoff - wp_slot_first(pool, idx);
 	struct page *page;
 
 	lockdep_assert_held_read(&slot->lock);
 
-	page = xa_load(&pool->pages, pgoff);
+	page = xa_load(&slot->pages, rel);
 	if (page)
 		return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
 	if (!write && pool->zero_page)
 		return wp_pages_map_zero(pool, idx, vma, address);
 
-	switch (wp_pages_new(pool, pgoff, GFP_HIGHUSER, GFP_KERNEL_ACCOUNT, &page)) {
+	switch (wp_pages_new(pool, slot, rel, GFP_HIGHUSER, GFP_KERNEL_ACCOUNT,
+			     &page)) {
 	case 0:
 		break;
 	case -EEXIST:
@@ -355,9 +425,7 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 	}
 	wp_pages_account(pool, slot, 1);
 	atomic64_inc(&pool->pages_allocated);
-	if (pool->populate_ahead &&
-	    pgoff > (wp_slot_offset(pool, idx) >> PAGE_SHIFT) &&
-	    xa_load(&pool->pages, pgoff - 1))
+	if (pool->populate_ahead && rel && xa_load(&slot->pages, rel - 1))
 		wp_pages_alloc_ahead(pool, idx, vma, address, pgoff);
 	/* On failure the page stays in the index, resident, for the retry. */
 	return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
@@ -403,27 +471,31 @@ static void wp_release_done(struct wp_release *r)
 }
 
 /*
- * Drop the index's pages of a slot in [first, last]; none may be mapped.
- * One lookup per page, not an xas walk with xas_pause() between batches:
- * after a store that empties a node, 6.1's and 6.12's xas_pause() skip
- * the rest of that node's range (fixed upstream in 2024 by "Xarray: move
- * forward index correctly in xas_pause()"), and pages were left behind.
+ * Drop the slot's pages from page @first of the slot on; none may be
+ * mapped. One lookup per page, not an xas walk with xas_pause() between
+ * batches: after a store that empties a node, 6.1's and 6.12's xas_pause()
+ * skip the rest of that node's range (fixed upstream in 2024 by "Xarray:
+ * move forward index correctly in xas_pause()"), and pages were left
+ * behind.
  */
-static void wp_pages_free_range(struct wp_pool *pool, struct wp_slot *slot,
-				pgoff_t first, pgoff_t last)
+static void wp_pages_free_from(struct wp_pool *pool, struct wp_slot *slot,
+			       pgoff_t first)
 {
 	struct wp_release r = { .pool = pool, .slot = slot };
 	unsigned long index;
 	struct page *page;
 
-	xa_for_each_range(&pool->pages, index, page, first, last) {
-		xa_erase(&pool->pages, index);
+	if (slot->pages_end <= first)
+		return;
+	xa_for_each_range(&slot->pages, index, page, first, slot->pages_end - 1) {
+		wp_index_drop(slot, index);
 		if (!wp_release_add(&r, page))
 			continue;
 		wp_release_flush(&r);
 		cond_resched();
 	}
 	wp_release_done(&r);
+	WRITE_ONCE(slot->pages_end, first);
 }
 
 /**
@@ -448,28 +520,31 @@ void wp_pages_unmap(struct wp_pool *pool, pgoff_t first, pgoff_t end)
 }
 
 /*
- * Zero the kept pages of a slot in [first, last]; those below @mapped may
- * still be mapped (warm), the others are not. A page that anything but the
- * pool holds a reference to is not handed to the next tenant: it is
- * unmapped and leaves the index (the holder's reference keeps it alive
- * until it lets go), and the next touch gets a new page.
+ * Zero the kept pages of slot @idx below page @end of the slot; those below
+ * page @mapped may still be mapped (warm), the others are not. A page that
+ * anything but the pool holds a reference to is not handed to the next
+ * tenant: it is unmapped and leaves the index (the holder's reference keeps
+ * it alive until it lets go), and the next touch gets a new page.
  */
-static void wp_pages_clear_kept(struct wp_pool *pool, struct wp_slot *slot,
-				pgoff_t first, pgoff_t last, pgoff_t mapped)
+static void wp_pages_clear_kept(struct wp_pool *pool, u32 idx, pgoff_t end,
+				pgoff_t mapped)
 {
+	struct wp_slot *slot = &pool->slots[idx];
 	struct wp_release r = { .pool = pool, .slot = slot };
+	pgoff_t first = wp_slot_first(pool, idx);
 	unsigned long index;
 	struct page *page;
 	u64 cleared = 0, replaced = 0;
 
-	xa_for_each_range(&pool->pages, index, page, first, last) {
+	xa_for_each_range(&slot->pages, index, page, 0, end - 1) {
 		if (page_ref_count(page) == 1) {
 			clear_highpage(page);
 			cleared++;
 		} else {
 			if (index < mapped)
-				wp_pages_unmap(pool, index, index + 1);
-			xa_erase(&pool->pages, index);
+				wp_pages_unmap(pool, first + index,
+					       first + index + 1);
+			wp_index_drop(slot, index);
 			replaced++;
 			if (wp_release_add(&r, page))
 				wp_release_flush(&r);
@@ -481,12 +556,12 @@ static void wp_pages_clear_kept(struct wp_pool *pool, struct wp_slot *slot,
 	atomic64_add(replaced, &pool->pages_replaced);
 }
 
-/* The first page offset of slot @idx, and of the first page it keeps. */
-static void wp_pages_bounds(struct wp_pool *pool, u32 idx, u64 keep_mapped,
-			    pgoff_t *first, pgoff_t *mapped)
+/* Pages of slot offsets that a reset keeps resident, and mapped. */
+static void wp_pages_bounds(struct wp_pool *pool, u64 keep_mapped,
+			    pgoff_t *keep, pgoff_t *mapped)
 {
-	*first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
-	*mapped = *first + (min(keep_mapped, pool->keep_resident) >> PAGE_SHIFT);
+	*keep = pool->keep_resident >> PAGE_SHIFT;
+	*mapped = min(keep_mapped, pool->keep_resident) >> PAGE_SHIFT;
 }
 
 /**
@@ -497,11 +572,12 @@ static void wp_pages_bounds(struct wp_pool *pool, u32 idx, u64 keep_mapped,
  * @first: out: the first page offset in the file to unmap
  * @end: out: one past the last; @end <= @first when nothing is to unmap
  *
- * From the first page that does not stay mapped to the slot's highest
- * resident page: no PTE of the slot lies above it - or, where a read may
- * have mapped the zero page, to the slot's mapped_end. The caller unmaps the
- * span (alone, or as part of a larger range) before
- * wp_pages_reset_finish(), and no fault may map a page there in between.
+ * From the first page that does not stay mapped to the slot's bound on its
+ * indexed pages (wp_slot.pages_end): no PTE of the slot lies above it -
+ * or, where a read may have mapped the zero page, to the slot's
+ * mapped_end. The caller unmaps the span (alone, or as part of a larger
+ * range) before wp_pages_reset_finish(), and no fault may map a page there
+ * in between.
  *
  * Context: process context; the slot's lock held for write.
  */
@@ -509,26 +585,19 @@ void wp_pages_reset_span(struct wp_pool *pool, u32 idx, u64 keep_mapped,
 			 pgoff_t *first, pgoff_t *end)
 {
 	struct wp_slot *slot = &pool->slots[idx];
-	pgoff_t start, last, high = 0;
-	unsigned long index;
-	struct page *page;
+	pgoff_t start = wp_slot_first(pool, idx), keep, mapped;
 
 	lockdep_assert_held_write(&slot->lock);
 	*first = 0;
 	*end = 0;
 	if (!atomic_read(&slot->resident) && !slot->zero_mapped)
 		return;
-	wp_pages_bounds(pool, idx, keep_mapped, &start, first);
-	if (slot->zero_mapped) {
+	wp_pages_bounds(pool, keep_mapped, &keep, &mapped);
+	*first = start + mapped;
+	if (slot->zero_mapped)
 		*end = start + (slot->mapped_end >> PAGE_SHIFT);
-		return;
-	}
-	last = start + (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1;
-	xa_for_each_range(&pool->pages, index, page, start, last) {
-		high = index;
-		cond_resched();
-	}
-	*end = high + 1;
+	else
+		*end = start + slot->pages_end;
 }
 
 /**
@@ -544,22 +613,18 @@ void wp_pages_reset_span(struct wp_pool *pool, u32 idx, u64 keep_mapped,
 void wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped)
 {
 	struct wp_slot *slot = &pool->slots[idx];
-	pgoff_t first, mapped, keep_end, last;
+	pgoff_t keep, mapped;
 
 	lockdep_assert_held_write(&slot->lock);
-	wp_pages_bounds(pool, idx, keep_mapped, &first, &mapped);
+	wp_pages_bounds(pool, keep_mapped, &keep, &mapped);
 	/* Unmapped from the slot's start on: no zero-page PTE is left. */
-	if (mapped == first)
+	if (!mapped)
 		slot->zero_mapped = false;
 	if (!atomic_read(&slot->resident))
 		return;
-	keep_end = first + (pool->keep_resident >> PAGE_SHIFT);
-	last = first + (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1;
-	if (keep_end > first)
-		wp_pages_clear_kept(pool, slot, first, min(last, keep_end - 1),
-				    mapped);
-	if (keep_end <= last && atomic_read(&slot->resident))
-		wp_pages_free_range(pool, slot, keep_end, last);
+	if (keep && slot->pages_end)
+		wp_pages_clear_kept(pool, idx, min(keep, slot->pages_end), mapped);
+	wp_pages_free_from(pool, slot, keep);
 }
 
 /**
@@ -622,10 +687,7 @@ void wp_pages_unmap_above(struct wp_pool *pool, u32 idx, u64 from, u64 end)
 void wp_pages_release(struct wp_pool *pool, u32 idx)
 {
 	struct wp_slot *slot = &pool->slots[idx];
-	pgoff_t first = wp_slot_offset(pool, idx) >> PAGE_SHIFT;
 
 	lockdep_assert_held_write(&slot->lock);
-	if (atomic_read(&slot->resident))
-		wp_pages_free_range(pool, slot, first, first +
-				    (pool->layout.max_memory_bytes >> PAGE_SHIFT) - 1);
+	wp_pages_free_from(pool, slot, 0);
 }

@@ -229,6 +229,7 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 	}
 	for (i = 0; i < cfg->num_slots; i++) {
 		init_rwsem(&pool->slots[i].lock);
+		xa_init(&pool->slots[i].pages);
 		pool->slots[i].state = WP_SLOT_FREE;
 	}
 
@@ -244,7 +245,6 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 	}
 
 	pool->mapping = mapping;
-	xa_init(&pool->pages);
 	spin_lock_init(&pool->lock);
 	mutex_init(&pool->apply_lock);
 	atomic_set(&pool->map_count, 0);
@@ -305,9 +305,18 @@ void wp_pool_unmapped(struct wp_pool *pool)
  */
 void wp_pool_destroy(struct wp_pool *pool)
 {
+	u32 i;
+
 	wp_pool_unmapped(pool);
-	WARN_ON_ONCE(!xa_empty(&pool->pages));
-	xa_destroy(&pool->pages);
+	/* No page is left; the indexes may hold reserved entries (pages.c). */
+	for (i = 0; i < pool->layout.num_slots; i++) {
+		struct xarray *pages = &pool->slots[i].pages;
+		unsigned long index = 0;
+
+		WARN_ON_ONCE(xa_find(pages, &index, ULONG_MAX, XA_PRESENT));
+		xa_destroy(pages);
+		cond_resched();
+	}
 	if (wp_pool_striped(pool)) {
 		wp_pkeys_release(pool->mm, pool->layout.num_stripes, pool->pkeys);
 		atomic64_sub(pool->layout.num_stripes, &wp_global.keys_in_use);

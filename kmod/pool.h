@@ -48,12 +48,18 @@ enum wp_slot_state {
 /**
  * struct wp_slot - one slot of a pool
  * @lock: serializes the slot's commands (write) against its faults (read);
- *	protects @accessible and the pool's pages of this slot
+ *	protects @accessible and the slot's pages
  * @accessible: bytes from the slot start that faults may back; 0 when free.
  *	Written under @lock held for write, or under wp_pool.lock when a free
  *	slot is taken (nothing maps a free slot); read with READ_ONCE()
- * @resident: pages of this slot in wp_pool.pages (faults add to it in
- *	parallel, under @lock held for read)
+ * @pages: page offset in the slot -> struct page *, one reference each
+ *	(pages.c); entries are added by faults under @lock held for read,
+ *	taken out only under @lock held for write
+ * @pages_end: no page of @pages lies at or above this page offset (a
+ *	bound); raised under the xarray's lock, lowered under @lock held for
+ *	write
+ * @resident: pages of this slot in @pages (faults add to it in parallel,
+ *	under @lock held for read)
  * @mapped_end: PTEs of the slot can exist only below this offset (a bound:
  *	the largest accessible size, or kept extent, since the slot was last
  *	unmapped above it); under @lock held for write, or owned by the
@@ -75,6 +81,8 @@ enum wp_slot_state {
  */
 struct wp_slot {
 	struct rw_semaphore lock;
+	struct xarray pages;
+	pgoff_t pages_end;
 	u64 accessible;
 	u64 mapped_end;
 	u64 affinity;
@@ -114,8 +122,6 @@ struct wp_stripe {
  *	(WASMPOOL_CONFIGURE_POPULATE_AHEAD; immutable)
  * @mm: the owning address space, pinned with mmgrab() (immutable)
  * @mapping: the file's private address space (immutable)
- * @pages: page offset in the file -> struct page *, one reference each;
- *	the entries of a slot change only under its lock held for write
  * @slots: the slots
  * @stripes: the free lists, num_stripes of them
  * @affinity: hash of the warm free slots with a key, by key and stripe;
@@ -143,7 +149,8 @@ struct wp_stripe {
  * @max_resident_pages: the admin limit on resident pages when the pool was
  *	configured, 0 for none (immutable)
  * @metadata_bytes: kernel memory of the bookkeeping (immutable)
- * @resident_pages: pages in @pages, and pages faults are allocating
+ * @resident_pages: pages in the slots' indexes, and pages faults are
+ *	allocating
  * @faults: faults served
  * @faults_vma_locked: of @faults, those under the per-VMA lock alone
  * @pages_allocated: pages allocated by faults
@@ -164,7 +171,6 @@ struct wp_pool {
 	bool zero_page;
 	struct mm_struct *mm;
 	struct address_space *mapping;
-	struct xarray pages;
 	struct wp_slot *slots;
 	struct wp_stripe stripes[WASMPOOL_MAX_STRIPES];
 	struct hlist_head *affinity;
