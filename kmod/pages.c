@@ -94,7 +94,7 @@ static bool wp_pages_charge(struct wp_pool *pool)
  * touch stores its page without allocating a node - otherwise a tenant
  * stream with keep_resident 0 allocates and RCU-frees a node, often a
  * slab, on every cycle. Reserved entries read as absent everywhere: in
- * xa_load() and xa_for_each(), and in wp_index_insert(). They cost at
+ * xa_load(), in wp_index_gather() and in wp_index_insert(). They cost at
  * most 9 nodes (5 KiB) a slot, freed with the pool.
  */
 #define WP_INDEX_HOLE_PAGES	(SZ_2M >> PAGE_SHIFT)
@@ -131,19 +131,6 @@ static int wp_index_insert(struct wp_slot *slot, pgoff_t rel,
 		return xas_error(&xas);
 	*found = curr;
 	return curr ? -EEXIST : 0;
-}
-
-/*
- * Take the page at @rel out of the index, leaving a reserved entry in the
- * first WP_INDEX_HOLE_PAGES (storing it over a page never allocates).
- */
-static void wp_index_drop(struct wp_slot *slot, pgoff_t rel)
-{
-	if (rel < WP_INDEX_HOLE_PAGES &&
-	    !xa_is_err(xa_store(&slot->pages, rel, XA_ZERO_ENTRY,
-				GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT)))
-		return;
-	xa_erase(&slot->pages, rel);
 }
 
 /*
@@ -431,70 +418,107 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 	return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
 }
 
-/* Pages released to the system at a time. */
+/* Pages taken out of the index and released to the system at a time. */
 #define WP_RELEASE_BATCH	32
 
-/* Collects pages taken out of the index, to free them in batches. */
-struct wp_release {
-	struct wp_pool *pool;
-	struct wp_slot *slot;
-	struct page *batch[WP_RELEASE_BATCH];
+/**
+ * struct wp_batch - up to WP_RELEASE_BATCH pages of a slot's index
+ * @pages: the pages
+ * @at: their page offsets in the slot, ascending
+ * @n: how many
+ */
+struct wp_batch {
+	struct page *pages[WP_RELEASE_BATCH];
+	pgoff_t at[WP_RELEASE_BATCH];
 	int n;
-	long freed;
 };
 
-static void wp_release_flush(struct wp_release *r)
+/*
+ * Gather the next pages of @slot's index from *@next to @last into @b, and
+ * move *@next past them; false when there are none. A read-only walk under
+ * RCU (the slot's lock held for write keeps the entries as they are):
+ * the stores come after it, in wp_index_drop_batch(), each at an index
+ * set anew. Never an xas_pause() after a store: after one that empties a
+ * node, 6.1's and 6.12's xas_pause() skip the rest of that node's range
+ * (fixed upstream in 2024 by "Xarray: move forward index correctly in
+ * xas_pause()"), and pages were left behind.
+ */
+static bool wp_index_gather(struct wp_slot *slot, pgoff_t *next, pgoff_t last,
+			    struct wp_batch *b)
 {
-	if (!r->n)
-		return;
-	release_pages(r->batch, r->n);
-	r->freed += r->n;
-	r->n = 0;
+	XA_STATE(xas, &slot->pages, *next);
+	struct page *page;
+
+	b->n = 0;
+	if (*next > last)
+		return false;
+	rcu_read_lock();
+	xas_for_each(&xas, page, last) {
+		if (xas_retry(&xas, page))	/* reserved entries too */
+			continue;
+		b->pages[b->n] = page;
+		b->at[b->n] = xas.xa_index;
+		if (++b->n == WP_RELEASE_BATCH)
+			break;
+	}
+	rcu_read_unlock();
+	*next = b->n ? b->at[b->n - 1] + 1 : last + 1;
+	return b->n;
 }
 
-/* Take @page, just erased from the index, for freeing. */
-static bool wp_release_add(struct wp_release *r, struct page *page)
+/*
+ * Take the pages of @b out of the index, under one hold of its lock: in
+ * the first WP_INDEX_HOLE_PAGES a reserved entry takes the page's place
+ * (which needs no allocation, but where a lone first page sits in the
+ * xarray's head: that one is erased).
+ */
+static void wp_index_drop_batch(struct wp_slot *slot, const struct wp_batch *b)
 {
-	r->batch[r->n++] = page;
-	return r->n == WP_RELEASE_BATCH;
+	XA_STATE(xas, &slot->pages, 0);
+	int i;
+
+	xas_lock(&xas);
+	for (i = 0; i < b->n; i++) {
+		xas_set(&xas, b->at[i]);
+		xas_store(&xas, b->at[i] < WP_INDEX_HOLE_PAGES ? XA_ZERO_ENTRY : NULL);
+		if (xas_error(&xas)) {
+			xas_set(&xas, b->at[i]);
+			xas_store(&xas, NULL);
+		}
+	}
+	xas_unlock(&xas);
 }
 
-static void wp_release_done(struct wp_release *r)
+/* @n pages of @slot, out of its index, go back to the system. */
+static void wp_pages_freed(struct wp_pool *pool, struct wp_slot *slot,
+			   struct page **pages, long n)
 {
-	wp_release_flush(r);
-	if (!r->freed)
+	if (!n)
 		return;
-	wp_pages_account(r->pool, r->slot, -r->freed);
-	atomic64_sub(r->freed, &r->pool->resident_pages);
-	atomic64_add(r->freed, &r->pool->pages_freed);
-	atomic64_add(r->freed, &wp_global.pages_freed);
+	release_pages(pages, n);
+	wp_pages_account(pool, slot, -n);
+	atomic64_sub(n, &pool->resident_pages);
+	atomic64_add(n, &pool->pages_freed);
+	atomic64_add(n, &wp_global.pages_freed);
 }
 
 /*
  * Drop the slot's pages from page @first of the slot on; none may be
- * mapped. One lookup per page, not an xas walk with xas_pause() between
- * batches: after a store that empties a node, 6.1's and 6.12's xas_pause()
- * skip the rest of that node's range (fixed upstream in 2024 by "Xarray:
- * move forward index correctly in xas_pause()"), and pages were left
- * behind.
+ * mapped.
  */
 static void wp_pages_free_from(struct wp_pool *pool, struct wp_slot *slot,
 			       pgoff_t first)
 {
-	struct wp_release r = { .pool = pool, .slot = slot };
-	unsigned long index;
-	struct page *page;
+	pgoff_t next = first;
+	struct wp_batch b;
 
 	if (slot->pages_end <= first)
 		return;
-	xa_for_each_range(&slot->pages, index, page, first, slot->pages_end - 1) {
-		wp_index_drop(slot, index);
-		if (!wp_release_add(&r, page))
-			continue;
-		wp_release_flush(&r);
+	while (wp_index_gather(slot, &next, slot->pages_end - 1, &b)) {
+		wp_index_drop_batch(slot, &b);
+		wp_pages_freed(pool, slot, b.pages, b.n);
 		cond_resched();
 	}
-	wp_release_done(&r);
 	WRITE_ONCE(slot->pages_end, first);
 }
 
@@ -530,28 +554,30 @@ static void wp_pages_clear_kept(struct wp_pool *pool, u32 idx, pgoff_t end,
 				pgoff_t mapped)
 {
 	struct wp_slot *slot = &pool->slots[idx];
-	struct wp_release r = { .pool = pool, .slot = slot };
-	pgoff_t first = wp_slot_first(pool, idx);
-	unsigned long index;
-	struct page *page;
+	pgoff_t first = wp_slot_first(pool, idx), next = 0;
+	struct wp_batch b, held;
 	u64 cleared = 0, replaced = 0;
+	int i;
 
-	xa_for_each_range(&slot->pages, index, page, 0, end - 1) {
-		if (page_ref_count(page) == 1) {
-			clear_highpage(page);
-			cleared++;
-		} else {
-			if (index < mapped)
-				wp_pages_unmap(pool, first + index,
-					       first + index + 1);
-			wp_index_drop(slot, index);
-			replaced++;
-			if (wp_release_add(&r, page))
-				wp_release_flush(&r);
+	while (wp_index_gather(slot, &next, end - 1, &b)) {
+		held.n = 0;
+		for (i = 0; i < b.n; i++) {
+			if (page_ref_count(b.pages[i]) == 1) {
+				clear_highpage(b.pages[i]);
+				continue;
+			}
+			if (b.at[i] < mapped)
+				wp_pages_unmap(pool, first + b.at[i],
+					       first + b.at[i] + 1);
+			held.pages[held.n] = b.pages[i];
+			held.at[held.n++] = b.at[i];
 		}
+		wp_index_drop_batch(slot, &held);
+		wp_pages_freed(pool, slot, held.pages, held.n);
+		cleared += b.n - held.n;
+		replaced += held.n;
 		cond_resched();
 	}
-	wp_release_done(&r);
 	atomic64_add(cleared, &pool->pages_cleared);
 	atomic64_add(replaced, &pool->pages_replaced);
 }

@@ -229,7 +229,7 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 	}
 	for (i = 0; i < cfg->num_slots; i++) {
 		init_rwsem(&pool->slots[i].lock);
-		xa_init(&pool->slots[i].pages);
+		xa_init_flags(&pool->slots[i].pages, XA_FLAGS_ACCOUNT);
 		pool->slots[i].state = WP_SLOT_FREE;
 	}
 
