@@ -59,6 +59,16 @@
 #include "wasmpool.h"
 
 /*
+ * The slab layout of the cycle and scale benchmarks, on both sides:
+ * Wasmtime's defaults on 64-bit hosts (a 4 GiB reservation per memory, a
+ * 32 MiB guard after it and one before the first slot), with the
+ * benchmarks' own maximum memory. Address space only; MAP_NORESERVE.
+ */
+#define BENCH_RESERVATION	(4ULL << 30)
+#define BENCH_GUARD		(32ULL << 20)
+#define BENCH_LAYOUT_FLAGS	WASMPOOL_LAYOUT_GUARD_BEFORE_SLOTS
+
+/*
  * The PAGEMAP_SCAN uapi (include/uapi/linux/fs.h since 6.7), for build hosts
  * whose kernel headers are older (Debian 12's linux-libc-dev is 6.1).
  */

@@ -230,10 +230,10 @@ static int batch_table(int quick)
 	       "wasmtime us (min-max)", "ratio", "unmaps/tenant 1-by-1, batch");
 	for (row = 0; row < sizeof(rows) / sizeof(rows[0]); row++) {
 		struct wasmpool_configure cfg = {
-			.flags = rows[row].flags,
+			.flags = rows[row].flags | BENCH_LAYOUT_FLAGS,
 			.max_memory_bytes = MAX_MEM,
-			.reservation_bytes = MAX_MEM,
-			.guard_bytes = 64 << 10,
+			.reservation_bytes = BENCH_RESERVATION,
+			.guard_bytes = BENCH_GUARD,
 			.num_slots = SLOTS,
 			.keep_resident_bytes = rows[row].keep,
 		};
@@ -278,14 +278,16 @@ static int batch_table(int quick)
 		}
 		printf("%-6d %-8zu %-7s %8.1f (%6.1f-%7.1f) %8.1f (%6.1f-%7.1f) %6.2fx "
 		       "%8.1f (%6.1f-%7.1f) %6.2fx %.2f, %.2f\n",
-		       rows[row].pages, rows[row].keep, rows[row].flags ? "strict" : "warm",
+		       rows[row].pages, rows[row].keep,
+		       rows[row].flags & WASMPOOL_CONFIGURE_STRICT ? "strict" : "warm",
 		       med[B_SINGLE], t[B_SINGLE][0], t[B_SINGLE][RUNS - 1],
 		       med[B_BATCH], t[B_BATCH][0], t[B_BATCH][RUNS - 1],
 		       med[B_SINGLE] / med[B_BATCH], med[B_WT], t[B_WT][0],
 		       t[B_WT][RUNS - 1], med[B_WT] / med[B_BATCH],
 		       unmaps[B_SINGLE] / RUNS, unmaps[B_BATCH] / RUNS);
 		printf("csv,decommit,%d,%zu,%s,%.2f,%.2f,%.2f,%.3f,%.3f,%.3f,%.3f,%.3f\n",
-		       rows[row].pages, rows[row].keep, rows[row].flags ? "strict" : "warm",
+		       rows[row].pages, rows[row].keep,
+		       rows[row].flags & WASMPOOL_CONFIGURE_STRICT ? "strict" : "warm",
 		       med[B_SINGLE], med[B_BATCH], med[B_WT],
 		       med[B_SINGLE] / med[B_BATCH], med[B_WT] / med[B_BATCH],
 		       med[B_WT] / med[B_SINGLE], unmaps[B_SINGLE] / RUNS,
@@ -319,9 +321,10 @@ int main(int argc, char **argv)
 	for (q = 0; q < 3; q++) {
 		for (k = 0; k < 3; k++) {
 			struct wasmpool_configure cfg = {
+				.flags = BENCH_LAYOUT_FLAGS,
 				.max_memory_bytes = MAX_MEM,
-				.reservation_bytes = MAX_MEM,
-				.guard_bytes = 64 << 10,
+				.reservation_bytes = BENCH_RESERVATION,
+				.guard_bytes = BENCH_GUARD,
 				.num_slots = SLOTS,
 				.keep_resident_bytes = keeps[q],
 			};
@@ -334,7 +337,7 @@ int main(int argc, char **argv)
 			b.pages = touched[k];
 			ret = wasmpool_create(&b.dev, &cfg);
 			if (!ret) {
-				cfg.flags = WASMPOOL_CONFIGURE_POPULATE_AHEAD;
+				cfg.flags |= WASMPOOL_CONFIGURE_POPULATE_AHEAD;
 				ret = wasmpool_create(&b.ahead, &cfg);
 			}
 			if (ret) {

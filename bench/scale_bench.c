@@ -224,9 +224,10 @@ static double reset_cost(int which, int pages, int reps, struct wt_stats *st)
 static int setup(size_t keep)
 {
 	struct wasmpool_configure cfg = {
+		.flags = BENCH_LAYOUT_FLAGS,
 		.max_memory_bytes = MAX_MEM,
-		.reservation_bytes = MAX_MEM,
-		.guard_bytes = 64 << 10,
+		.reservation_bytes = BENCH_RESERVATION,
+		.guard_bytes = BENCH_GUARD,
 		.num_slots = SLOTS,
 		.keep_resident_bytes = keep,
 	};

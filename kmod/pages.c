@@ -45,6 +45,7 @@
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/wasmpool.h>
 #include <linux/xarray.h>
 

@@ -29,7 +29,7 @@ if [ -n "$only" ]; then
 fi
 echo "wasmpool bench: (1) setting up a pool: wall time (median of 5), system calls, VMAs"
 setup_bench $q | indent
-echo "wasmpool bench: (2) alloc -> touch K pages -> reset -> free, 4 MiB memories, median of 15 runs"
+echo "wasmpool bench: (2) alloc -> touch K pages -> reset -> free, 4 MiB memories in Wasmtime's default layout (4 GiB reservations, 32 MiB guards), median of 15 runs"
 cycle_bench $q | indent
 echo "wasmpool bench: (3) threads (keep_resident 0 and 64 KiB), (4) reset cost by resident pages"
 scale_bench $q | indent

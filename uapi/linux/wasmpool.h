@@ -621,7 +621,9 @@ struct wasmpool_slot_free {
  * with keep_resident_bytes 0, pages beyond it, strict pools), one unmap
  * and one TLB shootdown for each run of slots that lie next to each
  * other, counting as neighbours slots that have nothing mapped in between
- * (free, cold ones): the kernel unmaps the run in one range. (A
+ * (free, cold ones), up to 1 GiB of the pool: the kernel unmaps the run
+ * in one range (a zap walks the page tables of the whole range, so slots
+ * of 4 GiB reservations are unmapped one by one). (A
  * single-threaded process has no other CPU to interrupt: there a few
  * single-page flushes cost less than the whole-TLB flush of a long range,
  * and each slot is unmapped on its own.) Kept pages of a warm pool stay
