@@ -6,8 +6,9 @@
  *
  * A free slot is cold (no page kept resident: never used, or nothing was
  * kept) or warm (kept pages resident, zeroed; with warm reuse still
- * mapped). Each stripe keeps its cold slots on a stack and its warm ones
- * on a list in the order they were freed. A warm slot whose last tenant
+ * mapped; or it holds a memory image, whose pages it may still map).
+ * Each stripe keeps its cold slots on a stack and its warm ones on a list
+ * in the order they were freed. A warm slot whose last tenant
  * gave an affinity key (the runtime's module id) is also in the pool's
  * affinity hash, by key and stripe.
  *
@@ -16,7 +17,10 @@
  * slot (so as not to evict another module's warm slot), else the least
  * recently freed warm slot. One without a key takes the most recently
  * freed warm slot (its pages are the likeliest cached), else a cold one.
- * This is the policy of Wasmtime's ModuleAffinityIndexAllocator.
+ * This is the policy of Wasmtime's ModuleAffinityIndexAllocator. An
+ * allocation with a memory image and no key of its own is keyed by the
+ * image (WP_KEY_IMAGE, the image id): a key of another kind never
+ * matches, whatever its value.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -101,14 +105,16 @@ static u32 wp_freelist_unlink_warm(struct wp_pool *pool, u32 idx)
 	return idx;
 }
 
-static u32 wp_freelist_take_hit(struct wp_pool *pool, u32 stripe, u64 key)
+static u32 wp_freelist_take_hit(struct wp_pool *pool, u32 stripe, u8 kind,
+				u64 key)
 {
 	struct wp_slot *slot;
 
 	hlist_for_each_entry(slot, wp_freelist_bucket(pool, key, stripe), hnode) {
 		u32 idx = slot - pool->slots;
 
-		if (slot->affinity == key && idx % pool->layout.num_stripes == stripe)
+		if (slot->affinity == key && slot->keyed == kind &&
+		    idx % pool->layout.num_stripes == stripe)
 			return wp_freelist_unlink_warm(pool, idx);
 	}
 	return WP_NO_SLOT;
@@ -143,11 +149,11 @@ static const u8 wp_take_keyed[] = { WP_TAKE_HIT, WP_TAKE_COLD, WP_TAKE_OLDEST };
 static const u8 wp_take_plain[] = { WP_TAKE_NEWEST, WP_TAKE_COLD };
 
 static u32 wp_freelist_take_one(struct wp_pool *pool, u8 how, u32 stripe,
-				u64 key)
+				u8 kind, u64 key)
 {
 	switch (how) {
 	case WP_TAKE_HIT:
-		return wp_freelist_take_hit(pool, stripe, key);
+		return wp_freelist_take_hit(pool, stripe, kind, key);
 	case WP_TAKE_COLD:
 		return wp_freelist_take_cold(pool, stripe);
 	default:
@@ -159,7 +165,7 @@ static u32 wp_freelist_take_one(struct wp_pool *pool, u8 how, u32 stripe,
  * wp_freelist_take() - take a free slot as the policy says
  * @pool: the pool
  * @stripe: the stripe to take from, or WP_ANY_STRIPE
- * @keyed: the allocation has an affinity key
+ * @keyed: the &enum wp_key_kind of @key (WP_KEY_NONE: no key)
  * @key: the key
  * @reuse: out: &enum wasmpool_slot_reuse of the slot taken
  *
@@ -169,7 +175,7 @@ static u32 wp_freelist_take_one(struct wp_pool *pool, u8 how, u32 stripe,
  * Context: wp_pool.lock held.
  * Return: the slot, or WP_NO_SLOT when none is free.
  */
-u32 wp_freelist_take(struct wp_pool *pool, u32 stripe, bool keyed, u64 key,
+u32 wp_freelist_take(struct wp_pool *pool, u32 stripe, u8 keyed, u64 key,
 		     u32 *reuse)
 {
 	const u8 *order = keyed ? wp_take_keyed : wp_take_plain;
@@ -184,7 +190,7 @@ u32 wp_freelist_take(struct wp_pool *pool, u32 stripe, bool keyed, u64 key,
 	for (step = 0; step < steps && idx == WP_NO_SLOT; step++)
 		for (i = 0; i < tries && idx == WP_NO_SLOT; i++)
 			idx = wp_freelist_take_one(pool, order[step],
-						   (first + i) % n, key);
+						   (first + i) % n, keyed, key);
 	if (idx == WP_NO_SLOT)
 		return WP_NO_SLOT;
 
@@ -192,9 +198,9 @@ u32 wp_freelist_take(struct wp_pool *pool, u32 stripe, bool keyed, u64 key,
 	if (stripe == WP_ANY_STRIPE)
 		pool->next_stripe = (idx % n + 1) % n;
 	slot = &pool->slots[idx];
-	if (!atomic_read(&slot->resident))
+	if (!wp_slot_warm(pool, idx))
 		*reuse = WASMPOOL_SLOT_COLD;
-	else if (keyed && slot->keyed && slot->affinity == key)
+	else if (keyed && slot->keyed == keyed && slot->affinity == key)
 		*reuse = WASMPOOL_SLOT_WARM_HIT;
 	else
 		*reuse = WASMPOOL_SLOT_WARM;
@@ -216,7 +222,7 @@ void wp_freelist_put(struct wp_pool *pool, u32 idx)
 
 	lockdep_assert_held(&pool->lock);
 	st->free_count++;
-	if (!atomic_read(&slot->resident)) {
+	if (!wp_slot_warm(pool, idx)) {
 		slot->next_cold = st->cold;
 		st->cold = idx;
 		return;
@@ -225,4 +231,21 @@ void wp_freelist_put(struct wp_pool *pool, u32 idx)
 	if (slot->keyed)
 		hlist_add_head(&slot->hnode,
 			       wp_freelist_bucket(pool, slot->affinity, stripe));
+}
+
+/**
+ * wp_freelist_remove() - take a given warm free slot off the free lists
+ * @pool: the pool
+ * @idx: a free slot, warm
+ *
+ * For the release of an image, which empties the warm free slots holding
+ * it; wp_freelist_put() gives the slot back.
+ *
+ * Context: wp_pool.lock held.
+ */
+void wp_freelist_remove(struct wp_pool *pool, u32 idx)
+{
+	lockdep_assert_held(&pool->lock);
+	wp_freelist_unlink_warm(pool, idx);
+	pool->stripes[idx % pool->layout.num_stripes].free_count--;
 }

@@ -29,6 +29,7 @@
 
 #include "compat.h"
 #include "fs.h"
+#include "image.h"
 #include "layout.h"
 #include "mmap.h"
 #include "pkeys.h"
@@ -60,6 +61,8 @@ union wp_ucmd_buffer {
 	struct wasmpool_stats stats;
 	struct wasmpool_apply_keys apply_keys;
 	struct wasmpool_slot_free_batch slot_free_batch;
+	struct wasmpool_image_create image_create;
+	struct wasmpool_image_release image_release;
 };
 
 /**
@@ -112,6 +115,8 @@ static int wp_cmd_slot_free(struct file *filp, struct wp_ucmd *ucmd);
 static int wp_cmd_stats(struct file *filp, struct wp_ucmd *ucmd);
 static int wp_cmd_apply_keys(struct file *filp, struct wp_ucmd *ucmd);
 static int wp_cmd_slot_free_batch(struct file *filp, struct wp_ucmd *ucmd);
+static int wp_cmd_image_create(struct file *filp, struct wp_ucmd *ucmd);
+static int wp_cmd_image_release(struct file *filp, struct wp_ucmd *ucmd);
 
 #define WP_IOCTL_OP(_nr, _fn, _struct, _last)				\
 	[(_nr) - WASMPOOL_CMD_BASE] = {					\
@@ -143,6 +148,10 @@ static const struct wp_ioctl_op wp_ioctl_ops[] = {
 		    struct wasmpool_apply_keys, vmas),
 	WP_IOCTL_OP(WASMPOOL_CMD_SLOT_FREE_BATCH, wp_cmd_slot_free_batch,
 		    struct wasmpool_slot_free_batch, __reserved),
+	WP_IOCTL_OP(WASMPOOL_CMD_IMAGE_CREATE, wp_cmd_image_create,
+		    struct wasmpool_image_create, __reserved2),
+	WP_IOCTL_OP(WASMPOOL_CMD_IMAGE_RELEASE, wp_cmd_image_release,
+		    struct wasmpool_image_release, image),
 };
 
 static_assert(ARRAY_SIZE(wp_ioctl_ops) == WASMPOOL_CMD_END - WASMPOOL_CMD_BASE);
@@ -229,18 +238,24 @@ unlock:
 	return ret;
 }
 
-#define WP_SLOT_ALLOC_FLAGS (WASMPOOL_SLOT_ALLOC_STRIPE | WASMPOOL_SLOT_ALLOC_AFFINITY)
+#define WP_SLOT_ALLOC_FLAGS (WASMPOOL_SLOT_ALLOC_STRIPE | WASMPOOL_SLOT_ALLOC_AFFINITY | \
+			     WASMPOOL_SLOT_ALLOC_IMAGE)
 
-/* The slot is the caller's only once it knows which slot it is. */
+/*
+ * The slot is the caller's only once it knows which slot it is. An image
+ * without an affinity key of the caller's is the key (freelist.c).
+ */
 static int wp_cmd_slot_alloc(struct file *filp, struct wp_ucmd *ucmd)
 {
 	struct wasmpool_slot_alloc *cmd = ucmd->cmd;
 	bool any = !(cmd->flags & WASMPOOL_SLOT_ALLOC_STRIPE);
+	bool keyed = cmd->flags & WASMPOOL_SLOT_ALLOC_AFFINITY;
+	bool image = cmd->flags & WASMPOOL_SLOT_ALLOC_IMAGE;
 	struct wp_alloc req = {
 		.accessible = cmd->accessible_bytes,
 		.stripe = any ? WP_ANY_STRIPE : cmd->stripe,
-		.keyed = cmd->flags & WASMPOOL_SLOT_ALLOC_AFFINITY,
-		.affinity = cmd->affinity,
+		.keyed = keyed ? WP_KEY_USER : image ? WP_KEY_IMAGE : WP_KEY_NONE,
+		.affinity = keyed ? cmd->affinity : cmd->image,
 	};
 	struct wp_pool *pool;
 	unsigned long base;
@@ -250,11 +265,19 @@ static int wp_cmd_slot_alloc(struct file *filp, struct wp_ucmd *ucmd)
 	if (ret)
 		return ret;
 	if (cmd->flags & ~WP_SLOT_ALLOC_FLAGS || (any && cmd->stripe) ||
-	    cmd->__reserved || (!req.keyed && cmd->affinity))
+	    cmd->__reserved || cmd->__reserved2 || (!keyed && cmd->affinity) ||
+	    (!image && cmd->image))
 		return -EOPNOTSUPP;
 	if (!any && cmd->stripe == WP_ANY_STRIPE)
 		return -EINVAL;
+	if (image) {
+		ret = wp_image_get(pool, cmd->image, &req.image);
+		if (ret)
+			return ret;
+	}
 	ret = wp_pool_slot_alloc(pool, &req);
+	/* The slot took the image's reference over, or nothing did. */
+	wp_image_put(req.image);
 	if (ret)
 		return ret;
 	cmd->accessible_bytes = req.accessible;
@@ -342,6 +365,34 @@ static int wp_cmd_slot_free_batch(struct file *filp, struct wp_ucmd *ucmd)
 	ret = wp_pool_slots_free(pool, idx, cmd->count);
 	kfree(idx);
 	return ret;
+}
+
+/*
+ * The id is known only once the image is in the table: when it cannot be
+ * written back, the image is released again.
+ */
+static int wp_cmd_image_create(struct file *filp, struct wp_ucmd *ucmd)
+{
+	struct wasmpool_image_create *cmd = ucmd->cmd;
+	struct wp_pool *pool;
+	int ret;
+
+	ret = wp_file_pool(filp, &pool) ?: wp_image_create(pool, cmd);
+	if (ret)
+		return ret;
+	ret = wp_ucmd_respond(ucmd);
+	if (ret)
+		wp_image_release(pool, cmd->image);
+	return ret;
+}
+
+/* No output. */
+static int wp_cmd_image_release(struct file *filp, struct wp_ucmd *ucmd)
+{
+	struct wasmpool_image_release *cmd = ucmd->cmd;
+	struct wp_pool *pool;
+
+	return wp_file_pool(filp, &pool) ?: wp_image_release(pool, cmd->image);
 }
 
 static int wp_cmd_stats(struct file *filp, struct wp_ucmd *ucmd)

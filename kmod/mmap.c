@@ -7,7 +7,8 @@
  * access, as a PROT_NONE guard gives; EFAULT for the kernel's copies);
  * anything else is backed by a page on first touch (with
  * WASMPOOL_CONFIGURE_ZERO_PAGE: on its first write, reading as the zero
- * page until then).
+ * page until then; in a slot's memory image: on its first write, a copy
+ * of the image's page, reading as the image until then).
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -220,10 +221,14 @@ static int wp_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
 }
 
 /*
- * A write through a read-only PTE. Usually the zero page, mapped by a read
- * of a page that was not resident (pages.c): returning 0 would have the
- * core make that PTE writable - a write into the zero page of the whole
- * system - so this never does for it. It zaps the PTE (with the TLB flush
+ * A write through a read-only PTE. Usually the zero page or a page of the
+ * slot's memory image, mapped by a read of a page that was not resident
+ * (pages.c): returning 0 would have the core make that PTE writable - a
+ * write into the zero page of the whole system, or into an image every
+ * slot of it reads - so this never does for them: it returns 0 only for
+ * a page the slot's index holds at that offset, one of the slot's own
+ * (an image page or the zero page never is; a page on its way out of the
+ * index is served as they are). It zaps the PTE (with the TLB flush
  * that a stale read-only entry on another CPU needs, as a copy-on-write
  * of anonymous memory flushes) and serves the write as wp_vm_fault()
  * would, in the same fault. Zapping needs neither the slot's lock nor the
@@ -242,16 +247,18 @@ static int wp_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
 static vm_fault_t wp_vm_pfn_mkwrite(struct vm_fault *vmf)
 {
 	struct wp_pool *pool = vmf->vma->vm_private_data;
+	unsigned long pfn = pte_pfn(vmf->orig_pte);
 	vm_fault_t ret = VM_FAULT_NOPAGE;
 	struct wp_slot *slot;
 	u64 in_slot;
 	u32 idx;
 
-	if (!is_zero_pfn(pte_pfn(vmf->orig_pte)))
+	idx = wp_vm_fault_slot(pool, vmf, &in_slot);
+	if (!is_zero_pfn(pfn) &&
+	    (idx == WP_NO_SLOT || wp_pages_pfn_own(pool, idx, in_slot, pfn)))
 		return 0;
 	unmap_mapping_range(pool->mapping, (loff_t)vmf->pgoff << PAGE_SHIFT,
 			    PAGE_SIZE, 1);
-	idx = wp_vm_fault_slot(pool, vmf, &in_slot);
 	if (idx == WP_NO_SLOT)
 		return VM_FAULT_NOPAGE;
 	slot = &pool->slots[idx];

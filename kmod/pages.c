@@ -50,6 +50,7 @@
 #include <linux/xarray.h>
 
 #include "compat.h"
+#include "image.h"
 #include "pages.h"
 #include "pool.h"
 #include "sysfs.h"
@@ -300,21 +301,102 @@ static vm_fault_t wp_pages_map_zero(struct wp_pool *pool, u32 idx,
 }
 
 /*
- * Back page @rel of @slot with a new zeroed page, charged to the pool's
- * resident limit and stored in the index (the caller accounts it). -EDQUOT
- * at the limit; -ENOMEM without memory; -EEXIST when a racing fault stored
- * one first: *@page is that one. Nothing stays charged on failure.
+ * apply_to_page_range() callback, under the PTE lock: map the image page
+ * of the slot at @addr read-only with a special PTE, as the zero page is
+ * mapped, and the image pages that follow, up to the first page the slot
+ * has of its own (return 1: stop there).
+ */
+static int wp_pages_set_image_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct wp_map *m = data;
+	pgoff_t rel = m->rel + ((addr - m->start) >> PAGE_SHIFT);
+
+	struct page *page = wp_image_page(m->pool, m->slot - m->pool->slots, rel);
+
+	if (xa_load(&m->slot->pages, rel))
+		return 1;
+	if (pte_none(ptep_get(pte))) {
+		set_pte_at(m->mm, addr, pte,
+			   pte_wrprotect(pte_mkspecial(mk_pte(page, m->prot))));
+		update_mmu_cache(m->vma, addr, pte);
+	}
+	return 0;
+}
+
+/*
+ * A read of a page of the slot's image that the slot has no page of its
+ * own for: map the image's page read-only (image.c), and the image pages
+ * that follow, as for resident pages - an image is immutable, so mapping
+ * ahead costs nothing but the PTEs. The first write comes to
+ * wp_vm_pfn_mkwrite() (mmap.c), which zaps the PTE and has the write
+ * served here with a copy. The slot notes that it may hold such PTEs,
+ * which are not in its index, for its resets (wp_pages_reset_span()).
+ */
+static vm_fault_t wp_pages_map_image(struct wp_pool *pool, u32 idx,
+				     struct vm_area_struct *vma,
+				     unsigned long address, pgoff_t pgoff)
+{
+	struct wp_slot *slot = &pool->slots[idx];
+	pgoff_t first = wp_slot_first(pool, idx);
+	pgoff_t end = min(wp_pages_run_end(pool, idx, vma, address, pgoff,
+					   WP_FAULT_AROUND),
+			  first + wp_slot_image(pool, idx)->nr_pages);
+	struct wp_map m = {
+		.pool = pool,
+		.vma = vma,
+		.mm = vma->vm_mm,
+		.prot = wp_pages_prot(vma),
+		.slot = slot,
+		.start = address,
+		.rel = pgoff - first,
+	};
+
+	if (!READ_ONCE(slot->image_mapped))
+		WRITE_ONCE(slot->image_mapped, true);
+	return wp_pages_map_run(&m, (max(end, pgoff + 1) - pgoff) << PAGE_SHIFT,
+				wp_pages_set_image_pte);
+}
+
+/**
+ * wp_pages_pfn_own() - is @pfn the slot's own page at @in_slot?
+ * @pool: the pool
+ * @idx: the slot
+ * @in_slot: a byte offset in it
+ * @pfn: the pfn of a PTE seen there
+ *
+ * Without the slot's lock (pfn_mkwrite): a page of the slot's own there is
+ * in the index; an image page or the zero page never is.
+ *
+ * Context: a fault.
+ */
+bool wp_pages_pfn_own(struct wp_pool *pool, u32 idx, u64 in_slot,
+		      unsigned long pfn)
+{
+	struct page *page = xa_load(&pool->slots[idx].pages, in_slot >> PAGE_SHIFT);
+
+	return page && page_to_pfn(page) == pfn;
+}
+
+/*
+ * Back page @rel of @slot with a new page, zeroed or (@src) a copy of an
+ * image's page, charged to the pool's resident limit and stored in the
+ * index (the caller accounts it). -EDQUOT at the limit; -ENOMEM without
+ * memory; -EEXIST when a racing fault stored one first: *@page is that
+ * one. Nothing stays charged on failure.
  */
 static int wp_pages_new(struct wp_pool *pool, struct wp_slot *slot,
 			pgoff_t rel, gfp_t gfp, gfp_t xa_gfp,
-			struct page **page)
+			struct page *src, struct page **page)
 {
 	struct page *new;
 	int ret;
 
 	if (!wp_pages_charge(pool))
 		return -EDQUOT;
-	new = alloc_page(gfp | __GFP_ZERO | __GFP_ACCOUNT);
+	new = alloc_page(gfp | (src ? 0 : __GFP_ZERO) | __GFP_ACCOUNT);
+	/* Filled before a racing fault can find it in the index. */
+	if (new && src)
+		copy_highpage(new, src);
 	ret = new ? wp_index_insert(slot, rel, new, xa_gfp, page) : -ENOMEM;
 	if (!ret) {
 		*page = new;
@@ -349,11 +431,14 @@ static void wp_pages_alloc_ahead(struct wp_pool *pool, u32 idx,
 	struct page *page;
 	long n = 0;
 
+	/* Image pages are not populated ahead: they are read in place. */
+	if (wp_image_page(pool, idx, pgoff + 1 - first))
+		return;
 	for (pgoff++; pgoff < end; pgoff++) {
 		if (xa_load(&slot->pages, pgoff - first) ||
 		    wp_pages_new(pool, slot, pgoff - first,
 				 GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN,
-				 GFP_NOWAIT | __GFP_ACCOUNT, &page))
+				 GFP_NOWAIT | __GFP_ACCOUNT, NULL, &page))
 			break;
 		n++;
 	}
@@ -370,8 +455,10 @@ static void wp_pages_alloc_ahead(struct wp_pool *pool, u32 idx,
  * @vma: the faulting VMA
  * @address: the page-aligned faulting address
  * @pgoff: the page's offset in the file
- * @write: the access is a write; in a WASMPOOL_CONFIGURE_ZERO_PAGE pool a
- *	read of a page that is not resident maps the zero page instead
+ * @write: the access is a write; a read of a page that is not resident
+ *	maps the slot's image page there, or in a WASMPOOL_CONFIGURE_ZERO_PAGE
+ *	pool the zero page, instead of backing it (a write copies the image
+ *	page)
  *
  * Context: a fault (mmap_lock or the VMA's lock held); the slot's lock
  * held for read.
@@ -385,18 +472,21 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 {
 	struct wp_slot *slot = &pool->slots[idx];
 	pgoff_t rel = pgoff - wp_slot_first(pool, idx);
-	struct page *page;
+	struct page *page, *src;
 
 	lockdep_assert_held_read(&slot->lock);
 
 	page = xa_load(&slot->pages, rel);
 	if (page)
 		return wp_pages_map_resident(pool, idx, vma, address, pgoff, page);
+	src = wp_image_page(pool, idx, rel);
+	if (!write && src)
+		return wp_pages_map_image(pool, idx, vma, address, pgoff);
 	if (!write && pool->zero_page)
 		return wp_pages_map_zero(pool, idx, vma, address);
 
 	switch (wp_pages_new(pool, slot, rel, GFP_HIGHUSER, GFP_KERNEL_ACCOUNT,
-			     &page)) {
+			     src, &page)) {
 	case 0:
 		break;
 	case -EEXIST:
@@ -413,6 +503,8 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 	}
 	wp_pages_account(pool, slot, 1);
 	atomic64_inc(&pool->pages_allocated);
+	if (src)
+		atomic64_inc(&pool->image_copies);
 	if (pool->populate_ahead && rel && xa_load(&slot->pages, rel - 1))
 		wp_pages_alloc_ahead(pool, idx, vma, address, pgoff);
 	/* On failure the page stays in the index, resident, for the retry. */
@@ -545,7 +637,8 @@ void wp_pages_unmap(struct wp_pool *pool, pgoff_t first, pgoff_t end)
 }
 
 /*
- * Zero the kept pages of slot @idx below page @end of the slot; those below
+ * Zero the kept pages of slot @idx below page @end of the slot (give those
+ * of its image their image bytes back: image.h); those below
  * page @mapped may still be mapped (warm), the others are not. A page that
  * anything but the pool holds a reference to is not handed to the next
  * tenant: it is unmapped and leaves the index (the holder's reference keeps
@@ -564,7 +657,8 @@ static void wp_pages_clear_kept(struct wp_pool *pool, u32 idx, pgoff_t end,
 		held.n = 0;
 		for (i = 0; i < b.n; i++) {
 			if (page_ref_count(b.pages[i]) == 1) {
-				clear_highpage(b.pages[i]);
+				wp_image_restore_page(pool, idx, b.at[i],
+						      b.pages[i]);
 				continue;
 			}
 			if (b.at[i] < mapped)
@@ -602,7 +696,9 @@ static void wp_pages_bounds(struct wp_pool *pool, u64 keep_mapped,
  * From the first page that does not stay mapped to the slot's bound on its
  * indexed pages (wp_slot.pages_end): no PTE of the slot lies above it -
  * or, where a read may have mapped the zero page, to the slot's
- * mapped_end. The caller unmaps the span (alone, or as part of a larger
+ * mapped_end; in a strict pool where it may have mapped its image, to the
+ * image's end too (a warm pool leaves the image's read-only PTEs mapped:
+ * the image does not change). The caller unmaps the span (alone, or as part of a larger
  * range) before wp_pages_reset_finish(), and no fault may map a page there
  * in between.
  *
@@ -613,11 +709,13 @@ void wp_pages_reset_span(struct wp_pool *pool, u32 idx, u64 keep_mapped,
 {
 	struct wp_slot *slot = &pool->slots[idx];
 	pgoff_t start = wp_slot_first(pool, idx), keep, mapped;
+	struct wp_image *img = pool->strict && slot->image_mapped ?
+			       wp_slot_image(pool, idx) : NULL;
 
 	lockdep_assert_held_write(&slot->lock);
 	*first = 0;
 	*end = 0;
-	if (!atomic_read(&slot->resident) && !slot->zero_mapped)
+	if (!atomic_read(&slot->resident) && !slot->zero_mapped && !img)
 		return;
 	wp_pages_bounds(pool, keep_mapped, &keep, &mapped);
 	*first = start + mapped;
@@ -625,6 +723,8 @@ void wp_pages_reset_span(struct wp_pool *pool, u32 idx, u64 keep_mapped,
 		*end = start + (slot->mapped_end >> PAGE_SHIFT);
 	else
 		*end = start + slot->pages_end;
+	if (img)
+		*end = max(*end, start + img->nr_pages);
 }
 
 /**
@@ -647,6 +747,9 @@ void wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped)
 	/* Unmapped from the slot's start on: no zero-page PTE is left. */
 	if (!mapped)
 		slot->zero_mapped = false;
+	/* A strict reset unmapped the image's PTEs too. */
+	if (pool->strict)
+		slot->image_mapped = false;
 	if (!atomic_read(&slot->resident))
 		return;
 	if (keep && slot->pages_end)

@@ -23,5 +23,7 @@ void wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped);
 void wp_pages_reset(struct wp_pool *pool, u32 idx, u64 keep_mapped);
 void wp_pages_unmap_above(struct wp_pool *pool, u32 idx, u64 from, u64 end);
 void wp_pages_release(struct wp_pool *pool, u32 idx);
+bool wp_pages_pfn_own(struct wp_pool *pool, u32 idx, u64 in_slot,
+		      unsigned long pfn);
 
 #endif /* _WASMPOOL_PAGES_H */

@@ -26,6 +26,7 @@
 #include <linux/wasmpool.h>
 
 #include "compat.h"
+#include "image.h"
 #include "pages.h"
 #include "pkeys.h"
 #include "pool.h"
@@ -254,6 +255,7 @@ int wp_pool_create(struct wasmpool_configure *cfg,
 		(sizeof(*pool->affinity) << pool->affinity_bits);
 	pool->max_resident_pages =
 		READ_ONCE(wp_limits.max_resident_bytes_per_pool) >> PAGE_SHIFT;
+	wp_image_pool_init(pool);
 	mmgrab(mm);
 	pool->mm = mm;
 	if (wp_pool_striped(pool))
@@ -288,10 +290,12 @@ void wp_pool_unmapped(struct wp_pool *pool)
 	for (i = 0; i < pool->layout.num_slots; i++) {
 		struct wp_slot *slot = &pool->slots[i];
 
-		if (!atomic_read(&slot->resident) && !slot->zero_mapped)
+		if (!atomic_read(&slot->resident) && !slot->zero_mapped &&
+		    !slot->image_mapped)
 			continue;
 		down_write(&slot->lock);
 		slot->zero_mapped = false;	/* no PTE is left */
+		slot->image_mapped = false;
 		wp_pages_release(pool, i);
 		up_write(&slot->lock);
 		cond_resched();
@@ -309,6 +313,8 @@ void wp_pool_destroy(struct wp_pool *pool)
 	u32 i;
 
 	wp_pool_unmapped(pool);
+	/* No PTE is left: the images can go. */
+	wp_image_pool_destroy(pool);
 	/* No page is left; the indexes may hold reserved entries (pages.c). */
 	for (i = 0; i < pool->layout.num_slots; i++) {
 		struct xarray *pages = &pool->slots[i].pages;
@@ -354,10 +360,12 @@ int wp_pool_round_size(struct wp_pool *pool, u64 *bytes)
  * WP_SLOT_RESERVED until wp_pool_slot_commit(). A concurrent fault on it
  * sees 0 or the new size: both are right. Kept pages of a warm slot above
  * the new size are still mapped: they are unmapped here, before anyone
- * learns of the slot.
+ * learns of the slot. So is the whole slot when it held another image than
+ * the one asked for (or none): it is emptied and takes the new image.
  *
  * Context: process context.
- * Return: 0, -ERANGE, -EINVAL (no such stripe) or -ENOSPC (none free).
+ * Return: 0, -ERANGE, -EINVAL (no such stripe, or a size below the image)
+ * or -ENOSPC (none free).
  */
 int wp_pool_slot_alloc(struct wp_pool *pool, struct wp_alloc *req)
 {
@@ -369,6 +377,8 @@ int wp_pool_slot_alloc(struct wp_pool *pool, struct wp_alloc *req)
 	if (ret)
 		return ret;
 	if (req->stripe != WP_ANY_STRIPE && req->stripe >= n)
+		return -EINVAL;
+	if (req->image && req->accessible < wp_image_bytes(req->image))
 		return -EINVAL;
 	/* Until every slot carries its key, no slot of a striped pool. */
 	if (n > 1 && !READ_ONCE(pool->keys_applied))
@@ -388,6 +398,14 @@ int wp_pool_slot_alloc(struct wp_pool *pool, struct wp_alloc *req)
 	if (idx == WP_NO_SLOT)
 		return -ENOSPC;
 
+	/* Another image, or none: nothing of the last tenant's stays. */
+	if (wp_slot_image(pool, idx) != req->image) {
+		down_write(&slot->lock);
+		wp_image_slot_drop(pool, idx);
+		wp_image_slot_set(pool, idx, &req->image);
+		up_write(&slot->lock);
+		req->reuse = WASMPOOL_SLOT_COLD;
+	}
 	/* A warm slot given less room than it had: only what is above goes. */
 	if (slot->mapped_end > req->accessible) {
 		down_write(&slot->lock);
@@ -457,11 +475,15 @@ int wp_pool_slot_grow(struct wp_pool *pool, u32 idx, u64 *accessible)
  * @idx: an allocated slot
  * @accessible: in: the accessible size after the reset; out: rounded
  *
+ * A slot with a memory image gets the image back (pages.c, image.h).
+ *
  * Context: process context.
- * Return: 0, -ERANGE, -EINVAL (bad index) or -ENOENT.
+ * Return: 0, -ERANGE, -EINVAL (bad index, a size below the slot's image)
+ * or -ENOENT.
  */
 int wp_pool_slot_reset(struct wp_pool *pool, u32 idx, u64 *accessible)
 {
+	struct wp_image *img;
 	struct wp_slot *slot;
 	int ret;
 
@@ -469,6 +491,11 @@ int wp_pool_slot_reset(struct wp_pool *pool, u32 idx, u64 *accessible)
 	if (ret)
 		return ret;
 	slot = &pool->slots[idx];
+	img = wp_slot_image(pool, idx);
+	if (img && *accessible < wp_image_bytes(img)) {
+		up_write(&slot->lock);
+		return -EINVAL;
+	}
 	WRITE_ONCE(slot->accessible, *accessible);
 	wp_pages_reset(pool, idx, pool->strict ? 0 : *accessible);
 	slot->mapped_end = *accessible;
@@ -484,13 +511,21 @@ static u64 wp_pool_free_keep_mapped(const struct wp_pool *pool)
 	return pool->strict ? 0 : pool->keep_resident;
 }
 
-/* Put a locked slot, its pages reset, back on its free list. */
+/*
+ * Put a locked slot, its pages reset, back on its free list. A slot whose
+ * image was released lets go of it (and is emptied): the image's memory
+ * goes with the last slot that held it.
+ */
 static void wp_pool_release_slot(struct wp_pool *pool, u32 idx)
 {
 	struct wp_slot *slot = &pool->slots[idx];
+	struct wp_image *img;
 
 	lockdep_assert_held_write(&slot->lock);
 	slot->mapped_end = wp_pool_free_keep_mapped(pool);
+	img = wp_slot_image(pool, idx);
+	if (img && READ_ONCE(img->released))
+		wp_image_slot_drop(pool, idx);
 	spin_lock(&pool->lock);
 	WRITE_ONCE(slot->state, WP_SLOT_FREE);
 	wp_freelist_put(pool, idx);
@@ -578,7 +613,8 @@ static bool wp_pool_gap_unmapped(struct wp_pool *pool, u32 from, u32 to)
 		struct wp_slot *slot = &pool->slots[j];
 
 		if (READ_ONCE(slot->mapped_end) &&
-		    (atomic_read(&slot->resident) || READ_ONCE(slot->zero_mapped)))
+		    (atomic_read(&slot->resident) || READ_ONCE(slot->zero_mapped) ||
+		     READ_ONCE(slot->image_mapped)))
 			return false;
 	}
 	return true;
@@ -789,6 +825,9 @@ void wp_pool_stats(struct wp_pool *pool, struct wasmpool_stats *st)
 	st->unmaps = atomic64_read(&pool->unmaps);
 	st->faults_vma_locked = atomic64_read(&pool->faults_vma_locked);
 	st->pages_freed = atomic64_read(&pool->pages_freed);
-	st->metadata_bytes = pool->metadata_bytes;
+	st->metadata_bytes = READ_ONCE(pool->metadata_bytes);
 	st->address = READ_ONCE(pool->address);
+	st->images = atomic64_read(&pool->images_alive);
+	st->image_bytes = (u64)atomic64_read(&pool->image_pages) << PAGE_SHIFT;
+	st->image_copies = atomic64_read(&pool->image_copies);
 }

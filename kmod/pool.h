@@ -9,6 +9,7 @@
  *   wp_slot.lock (rw_semaphore: faults read; grow, reset, free write)
  *   i_mmap_rwsem of the pool's mapping (taken by unmap_mapping_range())
  *   wp_pool.lock (spinlock: free lists, slot states, slots_in_use)
+ *   the xa_lock of wp_pool.images (image ids; see image.c)
  * Nothing holds wp_pool.lock across a sleeping call, and nothing takes a
  * slot lock while holding wp_pool.lock or i_mmap_rwsem.
  *
@@ -31,6 +32,14 @@
 
 struct wasmpool_configure;
 struct wasmpool_stats;
+struct wp_image;
+
+/* Kinds of wp_slot.keyed and wp_alloc.keyed: what the affinity key is. */
+enum wp_key_kind {
+	WP_KEY_NONE,
+	WP_KEY_USER,	/* the caller's affinity key */
+	WP_KEY_IMAGE,	/* an image id: the natural key of an image's slots */
+};
 
 /*
  * WP_SLOT_RESERVED: taken by an allocation whose caller has not been told
@@ -73,7 +82,10 @@ enum wp_slot_state {
  *	RESERVED -> USED, which the allocating task alone does
  * @next_cold: the next slot on the stripe's stack of cold free slots;
  *	under wp_pool.lock
- * @keyed: the last tenant gave an affinity key; as @affinity
+ * @keyed: the &enum wp_key_kind of the last tenant's @affinity; as @affinity
+ * @image_mapped: a read fault may have mapped a page of the slot's memory
+ *	image (wp_slot_image()) since the slot was last unmapped whole; as
+ *	@zero_mapped
  * @zero_mapped: a read fault may have mapped the zero page somewhere in the
  *	slot below @mapped_end since the slot was last unmapped from its
  *	start (such PTEs are not in @resident); set by faults under @lock
@@ -91,7 +103,8 @@ struct wp_slot {
 	atomic_t resident;
 	u32 state;
 	u32 next_cold;
-	bool keyed;
+	u8 keyed;
+	bool image_mapped;
 	bool zero_mapped;
 };
 
@@ -148,7 +161,8 @@ struct wp_stripe {
  *	under the owner's mmap_lock, read with READ_ONCE()
  * @max_resident_pages: the admin limit on resident pages when the pool was
  *	configured, 0 for none (immutable)
- * @metadata_bytes: kernel memory of the bookkeeping (immutable)
+ * @metadata_bytes: kernel memory of the bookkeeping; grows once, by
+ *	@slot_images; read with READ_ONCE()
  * @resident_pages: pages in the slots' indexes, and pages faults are
  *	allocating
  * @faults: faults served
@@ -162,6 +176,20 @@ struct wp_stripe {
  * @warm_misses: keyed allocations that did not
  * @unmaps: ranges of the mapping unmapped (wp_pages_unmap())
  * @pages_freed: pages returned to the system
+ * @slot_images: the memory image each slot holds (wp_slot_image()), one
+ *	array allocated with the pool's first image and NULL before, so that a
+ *	pool without images pays nothing per slot; published with
+ *	smp_store_release() under the xa_lock of @images, freed with the pool
+ * @images: image id -> struct wp_image *, the pool's table of images, one
+ *	reference each; ids given out cyclically from @image_next (image.c)
+ * @image_next: the next image id to try; under the xa_lock of @images
+ * @image_ids_wrapped: every id was given out once; under that lock too
+ * @max_image_pages: the admin limit on the images' pages when the pool was
+ *	configured, 0 for none (immutable)
+ * @image_pages: pages of the pool's images that exist (or are being
+ *	created), the limit's counter
+ * @images_alive: images that exist, in the table or held by slots
+ * @image_copies: pages a write copied from an image
  */
 struct wp_pool {
 	struct wp_layout layout;
@@ -204,6 +232,15 @@ struct wp_pool {
 	atomic64_t warm_misses;
 	atomic64_t unmaps;
 	atomic64_t pages_freed;
+
+	struct wp_image **slot_images;
+	struct xarray images;
+	u32 image_next;
+	bool image_ids_wrapped;
+	u64 max_image_pages;
+	atomic64_t image_pages;
+	atomic64_t images_alive;
+	atomic64_t image_copies;
 };
 
 int wp_pool_create(struct wasmpool_configure *cfg,
@@ -215,16 +252,19 @@ int wp_pool_round_size(struct wp_pool *pool, u64 *bytes);
  * struct wp_alloc - an allocation request and its answer
  * @accessible: in: the initial accessible size; out: rounded to pages
  * @stripe: in: the stripe wanted, or WP_ANY_STRIPE; out: the slot's stripe
- * @keyed: in: @affinity is given
+ * @keyed: in: the &enum wp_key_kind of @affinity
  * @affinity: in: the affinity key
+ * @image: in: the image the slot starts with, or NULL; the caller's
+ *	reference, which the slot takes over (then NULL) or the caller drops
  * @slot: out: the slot
  * @reuse: out: &enum wasmpool_slot_reuse
  */
 struct wp_alloc {
 	u64 accessible;
 	u32 stripe;
-	bool keyed;
+	u8 keyed;
 	u64 affinity;
+	struct wp_image *image;
 	u32 slot;
 	u32 reuse;
 };
@@ -257,8 +297,40 @@ static inline u64 wp_slot_offset(const struct wp_pool *pool, u32 idx)
 int wp_freelist_alloc(struct wp_pool *pool, u64 num_slots);
 void wp_freelist_init(struct wp_pool *pool);
 void wp_freelist_destroy(struct wp_pool *pool);
-u32 wp_freelist_take(struct wp_pool *pool, u32 stripe, bool keyed, u64 key,
+u32 wp_freelist_take(struct wp_pool *pool, u32 stripe, u8 keyed, u64 key,
 		     u32 *reuse);
 void wp_freelist_put(struct wp_pool *pool, u32 idx);
+void wp_freelist_remove(struct wp_pool *pool, u32 idx);
+
+/**
+ * wp_slot_image() - the memory image a slot holds
+ * @pool: the pool
+ * @idx: the slot
+ *
+ * The slot's kept pages carry the image's bytes and its PTEs may map the
+ * image's pages; the slot holds one reference, kept while it is free (the
+ * image is its affinity) and dropped only after every PTE of the slot is
+ * zapped (image.c). Set under the slot's lock held for write.
+ *
+ * Context: the slot's lock held, or (a slot that cannot change meanwhile:
+ * free, under wp_pool.lock) none.
+ * Return: the image, or NULL.
+ */
+static inline struct wp_image *wp_slot_image(const struct wp_pool *pool, u32 idx)
+{
+	/* Pairs with smp_store_release() in wp_image_create(). */
+	struct wp_image **images = smp_load_acquire(&pool->slot_images);
+
+	return images ? READ_ONCE(images[idx]) : NULL;
+}
+
+/*
+ * A free slot is warm when the next tenant finds something in place:
+ * kept pages, or an image whose pages it may still map.
+ */
+static inline bool wp_slot_warm(const struct wp_pool *pool, u32 idx)
+{
+	return atomic_read(&pool->slots[idx].resident) || wp_slot_image(pool, idx);
+}
 
 #endif /* _WASMPOOL_POOL_H */

@@ -34,6 +34,7 @@ struct wp_limits wp_limits = {
  * take the machine, and a runtime that needs more is one sysfs write away.
  * A pool's pages count in its owner's RSS and memory cgroup whatever the
  * limit, so the OOM killer and memory.max see them either way.
+ * max_image_bytes_per_pool starts at half of RAM too, for the same reason.
  *
  * Context: module init.
  */
@@ -41,6 +42,8 @@ void wp_limits_init(void)
 {
 	wp_limits.max_resident_bytes_per_pool =
 		((u64)totalram_pages() << PAGE_SHIFT) / 2;
+	wp_limits.max_image_bytes_per_pool =
+		wp_limits.max_resident_bytes_per_pool;
 }
 
 #define WP_STAT_ATTR(_name, _expr)					\
@@ -63,6 +66,9 @@ WP_STAT_ATTR(keys_in_use, atomic64_read(&wp_global.keys_in_use));
 WP_STAT_ATTR(limit_hits, atomic64_read(&wp_global.limit_hits));
 WP_STAT_ATTR(warm_hits, atomic64_read(&wp_global.warm_hits));
 WP_STAT_ATTR(warm_misses, atomic64_read(&wp_global.warm_misses));
+WP_STAT_ATTR(images, atomic64_read(&wp_global.images));
+WP_STAT_ATTR(image_bytes,
+	     (u64)atomic64_read(&wp_global.image_pages) << PAGE_SHIFT);
 
 /**
  * struct wp_limit_attr - a limit's sysfs file
@@ -128,6 +134,13 @@ static struct wp_limit_attr wp_limit_max_resident = {
 	.max = U64_MAX,
 };
 
+static struct wp_limit_attr wp_limit_max_image = {
+	.attr = __ATTR(max_image_bytes_per_pool, 0644, wp_limit_show,
+		       wp_limit_store),
+	.value = &wp_limits.max_image_bytes_per_pool,
+	.max = U64_MAX,
+};
+
 static struct wp_limit_attr wp_default_keep = {
 	.attr = __ATTR(default_keep_resident_bytes, 0644, wp_limit_show,
 		       wp_limit_store),
@@ -174,10 +187,13 @@ static struct attribute *wp_stats_attrs[] = {
 	&dev_attr_limit_hits.attr,
 	&dev_attr_warm_hits.attr,
 	&dev_attr_warm_misses.attr,
+	&dev_attr_images.attr,
+	&dev_attr_image_bytes.attr,
 	&wp_limit_max_pools.attr.attr,
 	&wp_limit_max_slots.attr.attr,
 	&wp_limit_max_reserved.attr.attr,
 	&wp_limit_max_resident.attr.attr,
+	&wp_limit_max_image.attr.attr,
 	&wp_default_keep.attr.attr,
 	&dev_attr_default_pkey_mode.attr,
 	NULL,

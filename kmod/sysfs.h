@@ -26,6 +26,8 @@ struct attribute_group;
  * @limit_hits: requests refused by an admin limit
  * @warm_hits: allocations with an affinity key that got a warm slot of it
  * @warm_misses: allocations with an affinity key that did not
+ * @images: memory images that exist
+ * @image_pages: their pages
  */
 struct wp_global_stats {
 	atomic64_t pools;
@@ -39,6 +41,8 @@ struct wp_global_stats {
 	atomic64_t limit_hits;
 	atomic64_t warm_hits;
 	atomic64_t warm_misses;
+	atomic64_t images;
+	atomic64_t image_pages;
 };
 
 /**
@@ -53,6 +57,8 @@ struct wp_global_stats {
  *	WASMPOOL_CONFIGURE_DEFAULT_KEEP_RESIDENT
  * @default_pkey_mode: pkey_mode of a pool configured with
  *	WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE
+ * @max_image_bytes_per_pool: bytes of one pool's memory images together;
+ *	half of RAM at module load
  */
 struct wp_limits {
 	u64 max_pools;
@@ -61,6 +67,7 @@ struct wp_limits {
 	u64 max_resident_bytes_per_pool;
 	u64 default_keep_resident_bytes;
 	u64 default_pkey_mode;
+	u64 max_image_bytes_per_pool;
 };
 
 extern struct wp_global_stats wp_global;

@@ -454,7 +454,7 @@ TEST_F(pool, alloc_errors)
 	a.stripe = 1;		/* a stripe without the flag */
 	EXPECT_EQ(-EOPNOTSUPP, wp_ioctl(self->fd, WASMPOOL_IOC_SLOT_ALLOC, &a));
 	a.stripe = 0;
-	a.flags = 4;
+	a.flags = 8;		/* the first flag no module knows (4 is 0.4's image) */
 	EXPECT_EQ(-EOPNOTSUPP, wp_ioctl(self->fd, WASMPOOL_IOC_SLOT_ALLOC, &a));
 	a.flags = 0;
 	a.affinity = 7;		/* a key without the flag */

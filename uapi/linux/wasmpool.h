@@ -77,6 +77,14 @@
 /* ABI version reported by WASMPOOL_IOC_INFO; raised on incompatible change. */
 #define WASMPOOL_ABI_VERSION	1
 
+/*
+ * The feature level of this header: the wasmpool release whose ABI it
+ * describes, as (major << 16) | minor. Raised with every release that adds
+ * a command, a field or a flag; a program tests it at build time, and
+ * &struct wasmpool_info.ioctl_mask at run time. 0.4 added memory images.
+ */
+#define WASMPOOL_UAPI_VERSION	((0 << 16) | 4)
+
 /* Command numbers, in the order they were added. Never renumbered. */
 enum {
 	WASMPOOL_CMD_BASE = 0x80,
@@ -90,6 +98,8 @@ enum {
 	WASMPOOL_CMD_STATS,
 	WASMPOOL_CMD_APPLY_KEYS,
 	WASMPOOL_CMD_SLOT_FREE_BATCH,
+	WASMPOOL_CMD_IMAGE_CREATE,
+	WASMPOOL_CMD_IMAGE_RELEASE,
 	WASMPOOL_CMD_END,	/* not a command: one past the last */
 };
 
@@ -470,10 +480,13 @@ struct wasmpool_configure {
  * enum wasmpool_slot_alloc_flags - bits of &struct wasmpool_slot_alloc.flags
  * @WASMPOOL_SLOT_ALLOC_STRIPE: take a slot of stripe @stripe only
  * @WASMPOOL_SLOT_ALLOC_AFFINITY: @affinity holds the caller's affinity key
+ * @WASMPOOL_SLOT_ALLOC_IMAGE: @image names a memory image of the pool that
+ *	the slot starts with (added in 0.4; see "Memory images")
  */
 enum wasmpool_slot_alloc_flags {
 	WASMPOOL_SLOT_ALLOC_STRIPE = 1 << 0,
 	WASMPOOL_SLOT_ALLOC_AFFINITY = 1 << 1,
+	WASMPOOL_SLOT_ALLOC_IMAGE = 1 << 2,
 };
 
 /**
@@ -510,8 +523,13 @@ enum wasmpool_slot_reuse {
  * @reuse: out: what kind of slot it got, an &enum wasmpool_slot_reuse
  *	value (0 from older modules)
  * @__reserved: must be 0
+ * @image: in: with WASMPOOL_SLOT_ALLOC_IMAGE, the id of a memory image of
+ *	this pool (WASMPOOL_IOC_IMAGE_CREATE) that the slot's first bytes
+ *	read as; otherwise must be 0 (else EOPNOTSUPP). Added in 0.4.
+ * @__reserved2: must be 0
  *
- * The slot's memory reads as zero up to @accessible_bytes; above it, it
+ * The slot's memory reads as zero up to @accessible_bytes (with an image:
+ * as the image up to its length, as zero above it); above it, it
  * faults. Which free slot: with an affinity key, a warm slot last used with
  * the same key (its pages are there: same module, same footprint), else
  * one with no pages kept (so as not to evict another key's warm slot),
@@ -525,10 +543,18 @@ enum wasmpool_slot_reuse {
  * above it. Hits and misses of keyed allocations are counted
  * (&struct wasmpool_stats, sysfs warm_hits and warm_misses).
  *
+ * With an image and no affinity key, the image is the key: the allocation
+ * prefers a warm slot that last held the same image, whose pages already
+ * map it. A slot that held another image, or none (or an image held by a
+ * slot found through an affinity key that differs), is emptied first -
+ * unmapped whole, its pages freed - and reported as WASMPOOL_SLOT_COLD.
+ *
  * Return: 0, or -1 with errno: ENOSPC when no slot (of the stripe) is free;
  * ERANGE when @accessible_bytes is above max memory; EINVAL for a stripe
- * out of range; EBADFD, EPERM as in the errno contract; EBADFD also for a
- * striped pool whose keys are not applied (WASMPOOL_IOC_APPLY_KEYS).
+ * out of range, for an image id this pool never gave out, or for an
+ * accessible size (rounded) below the image's length; ENOENT for an image
+ * that was released; EBADFD, EPERM as in the errno contract; EBADFD also
+ * for a striped pool whose keys are not applied (WASMPOOL_IOC_APPLY_KEYS).
  */
 struct wasmpool_slot_alloc {
 	__u32 size;
@@ -541,6 +567,8 @@ struct wasmpool_slot_alloc {
 	__aligned_u64 affinity;
 	__u32 reuse;
 	__u32 __reserved;
+	__u32 image;
+	__u32 __reserved2;
 };
 
 /**
@@ -558,13 +586,15 @@ struct wasmpool_slot_alloc {
  * serves the new pages on first touch. A size below the current one is
  * refused (a reset shrinks).
  *
- * RESET gives the slot to a new tenant: its contents become zero, its
+ * RESET gives the slot to a new tenant: its contents become zero (those
+ * of a slot allocated with an image: the image, then zero), its
  * accessible size becomes @accessible_bytes, and only the pages within
  * keep_resident_bytes of the slot start stay resident.
  *
  * Return: 0, or -1 with errno: ERANGE when @accessible_bytes is above max
- * memory; EINVAL for a slot index out of range, and (GROW only) when
- * @accessible_bytes is below the current size; ENOENT when the slot is not
+ * memory; EINVAL for a slot index out of range, (GROW only) when
+ * @accessible_bytes is below the current size, and (RESET only) when it is
+ * below the length of the slot's image; ENOENT when the slot is not
  * allocated; EOPNOTSUPP for non-zero @flags or @__reserved; EBADFD, EPERM
  * as in the errno contract.
  */
@@ -676,6 +706,12 @@ struct wasmpool_slot_free_batch {
  * @faults_vma_locked: out: of @faults, those served under the faulting
  *	VMA's own lock, without the process's mmap_lock (Linux 6.4 and later;
  *	always 0 before) (0.2)
+ * @images: out: memory images of the pool that exist: those in its table
+ *	and those released but still held by a slot (0.4)
+ * @image_bytes: out: the bytes of those images; counted once however many
+ *	slots map them, not in @resident_bytes (0.4)
+ * @image_copies: out: pages a write copied from an image into a page of
+ *	the slot's own (also counted in @pages_allocated) (0.4)
  *
  * Return: 0, or -1 with errno: EBADFD, EPERM as in the errno contract.
  */
@@ -698,6 +734,9 @@ struct wasmpool_stats {
 	__aligned_u64 warm_misses;
 	__aligned_u64 unmaps;
 	__aligned_u64 faults_vma_locked;
+	__aligned_u64 images;
+	__aligned_u64 image_bytes;
+	__aligned_u64 image_copies;
 };
 
 /**
@@ -745,6 +784,128 @@ struct wasmpool_apply_keys {
 	__aligned_u64 vmas;
 };
 
+/**
+ * DOC: Memory images
+ *
+ * A memory image is a WebAssembly module's initial memory: its data
+ * segments laid out page by page, as Wasmtime's memory_init_cow maps a
+ * memfd MAP_PRIVATE over a slot. WASMPOOL_IOC_IMAGE_CREATE copies the
+ * bytes into the kernel once (from the caller's memory or from a file, a
+ * memfd say) and gives the image an id; WASMPOOL_IOC_SLOT_ALLOC with
+ * WASMPOOL_SLOT_ALLOC_IMAGE then gives a slot whose first bytes read as
+ * the image:
+ *
+ * - a read of a page of the image that the slot has not written maps the
+ *   image's own page read-only: no copy, no page of the slot's, however
+ *   many slots read it;
+ * - the first write to such a page gives the slot a page of its own, a
+ *   copy of the image's (one more fault and a TLB flush when the page was
+ *   read first, as a copy-on-write of private memory); the image never
+ *   changes;
+ * - a reset or free puts the image back: kept pages of the slot's own get
+ *   the image's bytes again (zero above the image), in place; others go,
+ *   and read as the image again. In a warm pool the image's read-only
+ *   pages stay mapped in the slot, free or not (a free slot reads as its
+ *   image where it reads at all); a strict pool unmaps them with the rest.
+ *
+ * An image is immutable: the kernel copies it at creation, so what
+ * happens to the source afterwards (a memfd written, truncated) changes
+ * nothing. Its pages are charged to the memory cgroup of the task that
+ * creates it (as kernel memory) and counted once in the owner's RSS
+ * (RssShmem) and in &struct wasmpool_stats.image_bytes, however many slots
+ * map them. An image lives as long as the pool's table names it
+ * (WASMPOOL_IOC_IMAGE_RELEASE, or the end of the pool) or a slot holds it:
+ * slots allocated with a released image keep reading it until they are
+ * freed or allocated again (warm free slots holding it let go at the
+ * release); then its pages are freed.
+ *
+ * Image ids belong to the pool: they are given out from 1 up and never
+ * reused in the pool's life (after 2^32 - 1 images, creation fails with
+ * ENOSPC). Another pool's id is only a number here: it names this pool's
+ * image of that number, if any. A pool can only ever map its own images.
+ *
+ * Nothing can pin an image's page or a slot's copy of one: both are
+ * mapped with special page-table entries, like every pool page.
+ *
+ * The images of a pool hold at most /sys/class/misc/wasmpool/
+ * max_image_bytes_per_pool bytes together (as it was when the pool was
+ * configured; half of RAM by default, 0 for no limit).
+ */
+
+/**
+ * enum wasmpool_image_flags - bits of &struct wasmpool_image_create.flags
+ * @WASMPOOL_IMAGE_FROM_FD: read the image from @fd at @fd_offset instead
+ *	of copying it from @user_addr
+ */
+enum wasmpool_image_flags {
+	WASMPOOL_IMAGE_FROM_FD = 1 << 0,
+};
+
+/**
+ * struct wasmpool_image_create - ioctl(WASMPOOL_IOC_IMAGE_CREATE): make a
+ * memory image
+ * @size: in: sizeof(struct wasmpool_image_create)
+ * @flags: in: mask of &enum wasmpool_image_flags
+ * @user_addr: in: without WASMPOOL_IMAGE_FROM_FD, the address of the
+ *	@length bytes to copy (any alignment); with it, must be 0
+ * @fd: in: with WASMPOOL_IMAGE_FROM_FD, a file descriptor open for
+ *	reading of a regular file (a memfd, sealed or not) to read the image
+ *	from; without it, must be 0
+ * @__reserved: must be 0
+ * @fd_offset: in: with WASMPOOL_IMAGE_FROM_FD, where in the file the image
+ *	starts; a multiple of the page size; without it, must be 0
+ * @length: in: the image's length: a multiple of the page size, from one
+ *	page to the pool's max_memory_bytes
+ * @image: out: the image's id in this pool (never 0)
+ * @__reserved2: must be 0
+ *
+ * Copies the bytes into new kernel pages: from then on the image is
+ * immutable. Added in 0.4; see "Memory images".
+ *
+ * Return: 0, or -1 with errno: EINVAL for a zero, unaligned or too large
+ * @length, an unaligned @fd_offset, a file that is not a regular file or
+ * ends before @fd_offset + @length; EFAULT when the bytes at @user_addr
+ * cannot be read; EBADF when @fd is not a file descriptor open for
+ * reading; EOVERFLOW when @fd_offset + @length overflows; EDQUOT when the
+ * pool's images would exceed max_image_bytes_per_pool (the kernel log
+ * names the limit); ENOMEM without memory; ENOSPC when the pool has no
+ * image id left; EINTR when a fatal signal came; EOPNOTSUPP for an unknown
+ * flag, a non-zero @__reserved or @__reserved2, or a field of the other
+ * source set; EBADFD, EPERM as in the errno contract. Nothing is created
+ * on failure.
+ */
+struct wasmpool_image_create {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 user_addr;
+	__s32 fd;
+	__u32 __reserved;
+	__aligned_u64 fd_offset;
+	__aligned_u64 length;
+	__u32 image;
+	__u32 __reserved2;
+};
+
+/**
+ * struct wasmpool_image_release - ioctl(WASMPOOL_IOC_IMAGE_RELEASE): drop
+ * a memory image from the pool's table
+ * @size: in: sizeof(struct wasmpool_image_release)
+ * @image: in: the image's id
+ *
+ * The id names nothing from now on (allocations with it fail with ENOENT).
+ * Slots allocated with the image keep it until they are freed; free warm
+ * slots that still map it are emptied now. The image's memory is freed
+ * when no slot holds it. Added in 0.4.
+ *
+ * Return: 0, or -1 with errno: EINVAL for an id this pool never gave out
+ * (0 included); ENOENT for an image released already; EBADFD, EPERM as in
+ * the errno contract.
+ */
+struct wasmpool_image_release {
+	__u32 size;
+	__u32 image;
+};
+
 #define WASMPOOL_IOC_CONFIGURE	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_CONFIGURE)
 #define WASMPOOL_IOC_SLOT_ALLOC	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_ALLOC)
 #define WASMPOOL_IOC_SLOT_GROW	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_GROW)
@@ -753,5 +914,7 @@ struct wasmpool_apply_keys {
 #define WASMPOOL_IOC_STATS	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_STATS)
 #define WASMPOOL_IOC_APPLY_KEYS	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_APPLY_KEYS)
 #define WASMPOOL_IOC_SLOT_FREE_BATCH	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_SLOT_FREE_BATCH)
+#define WASMPOOL_IOC_IMAGE_CREATE	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_IMAGE_CREATE)
+#define WASMPOOL_IOC_IMAGE_RELEASE	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_IMAGE_RELEASE)
 
 #endif /* _UAPI_LINUX_WASMPOOL_H */
