@@ -151,7 +151,7 @@ static const struct wp_ioctl_op wp_ioctl_ops[] = {
 	WP_IOCTL_OP(WASMPOOL_CMD_IMAGE_CREATE, wp_cmd_image_create,
 		    struct wasmpool_image_create, __reserved2),
 	WP_IOCTL_OP(WASMPOOL_CMD_IMAGE_RELEASE, wp_cmd_image_release,
-		    struct wasmpool_image_release, image),
+		    struct wasmpool_image_release, __reserved),
 };
 
 static_assert(ARRAY_SIZE(wp_ioctl_ops) == WASMPOOL_CMD_END - WASMPOOL_CMD_BASE);
@@ -392,7 +392,8 @@ static int wp_cmd_image_release(struct file *filp, struct wp_ucmd *ucmd)
 	struct wasmpool_image_release *cmd = ucmd->cmd;
 	struct wp_pool *pool;
 
-	return wp_file_pool(filp, &pool) ?: wp_image_release(pool, cmd->image);
+	return wp_file_pool_slot_cmd(filp, cmd->flags, cmd->__reserved, &pool) ?:
+	       wp_image_release(pool, cmd->image);
 }
 
 static int wp_cmd_stats(struct file *filp, struct wp_ucmd *ucmd)

@@ -44,7 +44,8 @@ static const struct cmd cmds[] = {
 	    WASMPOOL_CONFIGURE_DEFAULT_PKEY_MODE | WASMPOOL_CONFIGURE_STRICT |
 	    WASMPOOL_CONFIGURE_POPULATE_AHEAD | WASMPOOL_CONFIGURE_ZERO_PAGE, 0),
 	CMD("slot_alloc", WASMPOOL_IOC_SLOT_ALLOC, struct wasmpool_slot_alloc, address,
-	    WASMPOOL_SLOT_ALLOC_STRIPE | WASMPOOL_SLOT_ALLOC_AFFINITY, 0),
+	    WASMPOOL_SLOT_ALLOC_STRIPE | WASMPOOL_SLOT_ALLOC_AFFINITY |
+	    WASMPOOL_SLOT_ALLOC_IMAGE, 0),
 	CMD("slot_grow", WASMPOOL_IOC_SLOT_GROW, struct wasmpool_slot_resize,
 	    accessible_bytes, 0, offsetof(struct wasmpool_slot_resize, slot)),
 	CMD("slot_reset", WASMPOOL_IOC_SLOT_RESET, struct wasmpool_slot_resize,
@@ -54,6 +55,10 @@ static const struct cmd cmds[] = {
 	CMD("stats", WASMPOOL_IOC_STATS, struct wasmpool_stats, address, 0, 0),
 	CMD("apply_keys", WASMPOOL_IOC_APPLY_KEYS, struct wasmpool_apply_keys, vmas, 0, 0),
 	CMD("slot_free_batch", WASMPOOL_IOC_SLOT_FREE_BATCH, struct wasmpool_slot_free_batch,
+	    __reserved, 0, 0),
+	CMD("image_create", WASMPOOL_IOC_IMAGE_CREATE, struct wasmpool_image_create,
+	    __reserved2, WASMPOOL_IMAGE_FROM_FD, 0),
+	CMD("image_release", WASMPOOL_IOC_IMAGE_RELEASE, struct wasmpool_image_release,
 	    __reserved, 0, 0),
 };
 

@@ -890,7 +890,9 @@ struct wasmpool_image_create {
  * struct wasmpool_image_release - ioctl(WASMPOOL_IOC_IMAGE_RELEASE): drop
  * a memory image from the pool's table
  * @size: in: sizeof(struct wasmpool_image_release)
+ * @flags: in: must be 0
  * @image: in: the image's id
+ * @__reserved: must be 0
  *
  * The id names nothing from now on (allocations with it fail with ENOENT).
  * Slots allocated with the image keep it until they are freed; free warm
@@ -898,12 +900,14 @@ struct wasmpool_image_create {
  * when no slot holds it. Added in 0.4.
  *
  * Return: 0, or -1 with errno: EINVAL for an id this pool never gave out
- * (0 included); ENOENT for an image released already; EBADFD, EPERM as in
- * the errno contract.
+ * (0 included); ENOENT for an image released already; EOPNOTSUPP for
+ * non-zero @flags or @__reserved; EBADFD, EPERM as in the errno contract.
  */
 struct wasmpool_image_release {
 	__u32 size;
+	__u32 flags;
 	__u32 image;
+	__u32 __reserved;
 };
 
 #define WASMPOOL_IOC_CONFIGURE	_IO(WASMPOOL_TYPE, WASMPOOL_CMD_CONFIGURE)
