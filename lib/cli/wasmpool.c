@@ -37,6 +37,8 @@ static const char *const cmd_names[] = {
 	[WASMPOOL_CMD_STATS - WASMPOOL_CMD_BASE] = "stats",
 	[WASMPOOL_CMD_APPLY_KEYS - WASMPOOL_CMD_BASE] = "apply_keys",
 	[WASMPOOL_CMD_SLOT_FREE_BATCH - WASMPOOL_CMD_BASE] = "slot_free_batch",
+	[WASMPOOL_CMD_IMAGE_CREATE - WASMPOOL_CMD_BASE] = "image_create",
+	[WASMPOOL_CMD_IMAGE_RELEASE - WASMPOOL_CMD_BASE] = "image_release",
 };
 
 static void usage(FILE *f)
@@ -415,7 +417,10 @@ static int cmd_stats(void)
 		"max_slots_per_pool", "max_reserved_bytes_per_pool",
 		"max_resident_bytes_per_pool", "default_keep_resident_bytes",
 		"default_pkey_mode",
+		/* 0.4 on: a module before it has none of these, said so */
+		"images", "image_bytes", "max_image_bytes_per_pool",
 	};
+	const unsigned int first_0_4 = 17;
 	unsigned int i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -424,6 +429,11 @@ static int cmd_stats(void)
 
 		snprintf(path, sizeof(path), SYSFS_DIR "/%s", names[i]);
 		f = fopen(path, "re");
+		if (!f && errno == ENOENT && i >= first_0_4 &&
+		    !access(SYSFS_DIR "/pools", F_OK)) {
+			printf("%s=unsupported (a module before 0.4)\n", names[i]);
+			continue;
+		}
 		if (!f) {
 			fprintf(stderr, "wasmpool: stats: %s: %s%s\n", path, strerror(errno),
 				errno == ENOENT ? " (is the wasmpool module loaded?)" : "");

@@ -25,7 +25,7 @@ extern "C" {
 
 /* Version of this library (not of the kernel ABI). */
 #define WASMPOOL_LIB_MAJOR	0
-#define WASMPOOL_LIB_MINOR	3
+#define WASMPOOL_LIB_MINOR	4
 
 /**
  * wasmpool_version() - version string of the library, "MAJOR.MINOR.PATCH"
@@ -178,6 +178,76 @@ int wasmpool_slot_alloc_stripe(const struct wasmpool *pool, uint64_t bytes,
  */
 int wasmpool_slot_alloc_affinity(const struct wasmpool *pool, uint64_t bytes,
 				 uint64_t key, struct wasmpool_slot_alloc *slot);
+
+/**
+ * wasmpool_image_create() - make a memory image of the pool from memory
+ * @pool: the pool
+ * @addr: the image's bytes (any alignment)
+ * @len: their length: a multiple of the page size, from one page to the
+ *	pool's max memory
+ * @image: filled with the image's id on success
+ *
+ * The kernel copies the bytes: the image never changes afterwards. A slot
+ * allocated with it (wasmpool_slot_alloc_image()) reads it without a copy
+ * and copies a page on its first write; a reset puts it back. (Added in
+ * 0.4; see "Memory images" in <linux/wasmpool.h>.)
+ *
+ * Return: 0, -EINVAL (@len zero, unaligned or above max memory), -EFAULT,
+ * -EDQUOT (the admin's max_image_bytes_per_pool), -ENOMEM, -ENOTTY (a
+ * module before 0.4).
+ */
+int wasmpool_image_create(const struct wasmpool *pool, const void *addr, uint64_t len,
+			  uint32_t *image);
+
+/**
+ * wasmpool_image_create_fd() - make a memory image of the pool from a file
+ * @pool: the pool
+ * @fd: a file descriptor open for reading of a regular file, such as the
+ *	memfd a runtime lays its module's data segments out in
+ * @offset: where the image starts in the file, a multiple of the page size
+ * @len: as for wasmpool_image_create()
+ * @image: filled with the image's id on success
+ *
+ * As wasmpool_image_create(), reading the bytes from the file: a later
+ * change of the file does not change the image. (Added in 0.4.)
+ *
+ * Return: as wasmpool_image_create(); -EBADF (@fd not open for reading),
+ * -EINVAL also for a file that is not regular or ends before @offset +
+ * @len, -EOVERFLOW for @offset + @len beyond the largest file offset.
+ */
+int wasmpool_image_create_fd(const struct wasmpool *pool, int fd, uint64_t offset,
+			     uint64_t len, uint32_t *image);
+
+/**
+ * wasmpool_image_release() - drop a memory image from the pool
+ * @pool: the pool
+ * @image: its id
+ *
+ * Slots allocated with the image keep it until they are freed; its memory
+ * goes with the last of them. (Added in 0.4.)
+ *
+ * Return: 0, -EINVAL (an id the pool never gave out), -ENOENT (released
+ * already).
+ */
+int wasmpool_image_release(const struct wasmpool *pool, uint32_t image);
+
+/**
+ * wasmpool_slot_alloc_image() - take a free slot that starts as an image
+ * @pool: the pool
+ * @bytes: the initial accessible size, at least the image's length
+ * @image: a memory image of the pool
+ * @slot: as for wasmpool_slot_alloc(); @slot->reuse is
+ *	WASMPOOL_SLOT_WARM_HIT for a warm slot that last held the same image
+ *
+ * The image is the affinity key: the allocation prefers a warm slot that
+ * last held it, whose image pages are still mapped. (Added in 0.4.)
+ *
+ * Return: as wasmpool_slot_alloc(); -EINVAL also for an id the pool never
+ * gave out or @bytes below the image's length, -ENOENT for a released
+ * image.
+ */
+int wasmpool_slot_alloc_image(const struct wasmpool *pool, uint64_t bytes, uint32_t image,
+			      struct wasmpool_slot_alloc *slot);
 
 /**
  * wasmpool_slot_grow() - raise a slot's accessible size (memory.grow)

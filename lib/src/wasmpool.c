@@ -154,16 +154,18 @@ int wasmpool_destroy(struct wasmpool *pool)
 }
 
 /*
- * struct wasmpool_slot_alloc and struct wasmpool_stats grew in 0.2. A
- * program linked against libwasmpool 0.1 passes structures of the 0.1 size:
- * its calls bind to the LIBWASMPOOL_0.1 versions of the functions that
- * fill them, which fill only that much. Programs built now bind to the
- * LIBWASMPOOL_0.2 versions.
+ * struct wasmpool_slot_alloc and struct wasmpool_stats grew in 0.2 and
+ * again in 0.4. A program linked against an older libwasmpool passes
+ * structures of its size: its calls bind to the LIBWASMPOOL_0.1 (or
+ * LIBWASMPOOL_0.2) versions of the functions that fill them, which fill
+ * only that much. Programs built now bind to the LIBWASMPOOL_0.4 versions.
  */
 #define WP_SIZE_UPTO(type, member) \
 	(offsetof(type, member) + sizeof(((type *)0)->member))
 #define WP_SLOT_ALLOC_SIZE_0_1	WP_SIZE_UPTO(struct wasmpool_slot_alloc, address)
+#define WP_SLOT_ALLOC_SIZE_0_2	WP_SIZE_UPTO(struct wasmpool_slot_alloc, __reserved)
 #define WP_STATS_SIZE_0_1	WP_SIZE_UPTO(struct wasmpool_stats, address)
+#define WP_STATS_SIZE_0_2	WP_SIZE_UPTO(struct wasmpool_stats, faults_vma_locked)
 
 static int wp_slot_alloc(const struct wasmpool *pool, uint32_t size, uint32_t flags,
 			 uint32_t stripe, uint64_t key, uint64_t bytes,
@@ -176,33 +178,117 @@ static int wp_slot_alloc(const struct wasmpool *pool, uint32_t size, uint32_t fl
 	slot->accessible_bytes = bytes;
 	if (flags & WASMPOOL_SLOT_ALLOC_AFFINITY)
 		slot->affinity = key;
+	if (flags & WASMPOOL_SLOT_ALLOC_IMAGE)
+		slot->image = (uint32_t)key;
 	return wp_ioctl(pool->fd, WASMPOOL_IOC_SLOT_ALLOC, slot);
 }
 
-__attribute__((symver("wasmpool_slot_alloc@@LIBWASMPOOL_0.2")))
-int wp_slot_alloc_0_2(const struct wasmpool *pool, uint64_t bytes,
+__attribute__((symver("wasmpool_slot_alloc@@LIBWASMPOOL_0.4")))
+int wp_slot_alloc_0_4(const struct wasmpool *pool, uint64_t bytes,
 		      struct wasmpool_slot_alloc *slot);
-int wp_slot_alloc_0_2(const struct wasmpool *pool, uint64_t bytes,
+int wp_slot_alloc_0_4(const struct wasmpool *pool, uint64_t bytes,
 		      struct wasmpool_slot_alloc *slot)
 {
 	return wp_slot_alloc(pool, sizeof(*slot), 0, 0, 0, bytes, slot);
 }
 
-__attribute__((symver("wasmpool_slot_alloc_stripe@@LIBWASMPOOL_0.2")))
-int wp_slot_alloc_stripe_0_2(const struct wasmpool *pool, uint64_t bytes,
+__attribute__((symver("wasmpool_slot_alloc@LIBWASMPOOL_0.2")))
+int wp_slot_alloc_0_2(const struct wasmpool *pool, uint64_t bytes,
+		      struct wasmpool_slot_alloc *slot);
+int wp_slot_alloc_0_2(const struct wasmpool *pool, uint64_t bytes,
+		      struct wasmpool_slot_alloc *slot)
+{
+	return wp_slot_alloc(pool, WP_SLOT_ALLOC_SIZE_0_2, 0, 0, 0, bytes, slot);
+}
+
+__attribute__((symver("wasmpool_slot_alloc_stripe@@LIBWASMPOOL_0.4")))
+int wp_slot_alloc_stripe_0_4(const struct wasmpool *pool, uint64_t bytes,
 			     uint32_t stripe, struct wasmpool_slot_alloc *slot);
-int wp_slot_alloc_stripe_0_2(const struct wasmpool *pool, uint64_t bytes,
+int wp_slot_alloc_stripe_0_4(const struct wasmpool *pool, uint64_t bytes,
 			     uint32_t stripe, struct wasmpool_slot_alloc *slot)
 {
 	return wp_slot_alloc(pool, sizeof(*slot), WASMPOOL_SLOT_ALLOC_STRIPE,
 			     stripe, 0, bytes, slot);
 }
 
-int wasmpool_slot_alloc_affinity(const struct wasmpool *pool, uint64_t bytes,
-				 uint64_t key, struct wasmpool_slot_alloc *slot)
+__attribute__((symver("wasmpool_slot_alloc_stripe@LIBWASMPOOL_0.2")))
+int wp_slot_alloc_stripe_0_2(const struct wasmpool *pool, uint64_t bytes,
+			     uint32_t stripe, struct wasmpool_slot_alloc *slot);
+int wp_slot_alloc_stripe_0_2(const struct wasmpool *pool, uint64_t bytes,
+			     uint32_t stripe, struct wasmpool_slot_alloc *slot)
+{
+	return wp_slot_alloc(pool, WP_SLOT_ALLOC_SIZE_0_2, WASMPOOL_SLOT_ALLOC_STRIPE,
+			     stripe, 0, bytes, slot);
+}
+
+__attribute__((symver("wasmpool_slot_alloc_affinity@@LIBWASMPOOL_0.4")))
+int wp_slot_alloc_affinity_0_4(const struct wasmpool *pool, uint64_t bytes,
+			       uint64_t key, struct wasmpool_slot_alloc *slot);
+int wp_slot_alloc_affinity_0_4(const struct wasmpool *pool, uint64_t bytes,
+			       uint64_t key, struct wasmpool_slot_alloc *slot)
 {
 	return wp_slot_alloc(pool, sizeof(*slot), WASMPOOL_SLOT_ALLOC_AFFINITY,
 			     0, key, bytes, slot);
+}
+
+__attribute__((symver("wasmpool_slot_alloc_affinity@LIBWASMPOOL_0.2")))
+int wp_slot_alloc_affinity_0_2(const struct wasmpool *pool, uint64_t bytes,
+			       uint64_t key, struct wasmpool_slot_alloc *slot);
+int wp_slot_alloc_affinity_0_2(const struct wasmpool *pool, uint64_t bytes,
+			       uint64_t key, struct wasmpool_slot_alloc *slot)
+{
+	return wp_slot_alloc(pool, WP_SLOT_ALLOC_SIZE_0_2, WASMPOOL_SLOT_ALLOC_AFFINITY,
+			     0, key, bytes, slot);
+}
+
+int wasmpool_slot_alloc_image(const struct wasmpool *pool, uint64_t bytes, uint32_t image,
+			      struct wasmpool_slot_alloc *slot)
+{
+	return wp_slot_alloc(pool, sizeof(*slot), WASMPOOL_SLOT_ALLOC_IMAGE,
+			     0, image, bytes, slot);
+}
+
+static int wp_image_create(const struct wasmpool *pool, struct wasmpool_image_create *c,
+			   uint32_t *image)
+{
+	int ret;
+
+	c->size = sizeof(*c);
+	ret = wp_ioctl(pool->fd, WASMPOOL_IOC_IMAGE_CREATE, c);
+	if (!ret)
+		*image = c->image;
+	return ret;
+}
+
+int wasmpool_image_create(const struct wasmpool *pool, const void *addr, uint64_t len,
+			  uint32_t *image)
+{
+	struct wasmpool_image_create c = {
+		.user_addr = (uintptr_t)addr,
+		.length = len,
+	};
+
+	return wp_image_create(pool, &c, image);
+}
+
+int wasmpool_image_create_fd(const struct wasmpool *pool, int fd, uint64_t offset,
+			     uint64_t len, uint32_t *image)
+{
+	struct wasmpool_image_create c = {
+		.flags = WASMPOOL_IMAGE_FROM_FD,
+		.fd = fd,
+		.fd_offset = offset,
+		.length = len,
+	};
+
+	return wp_image_create(pool, &c, image);
+}
+
+int wasmpool_image_release(const struct wasmpool *pool, uint32_t image)
+{
+	struct wasmpool_image_release r = { .size = sizeof(r), .image = image };
+
+	return wp_ioctl(pool->fd, WASMPOOL_IOC_IMAGE_RELEASE, &r);
 }
 
 __attribute__((symver("wasmpool_slot_alloc@LIBWASMPOOL_0.1")))
@@ -275,11 +361,18 @@ static int wp_stats(const struct wasmpool *pool, uint32_t size,
 	return wp_ioctl(pool->fd, WASMPOOL_IOC_STATS, stats);
 }
 
-__attribute__((symver("wasmpool_stats@@LIBWASMPOOL_0.2")))
+__attribute__((symver("wasmpool_stats@@LIBWASMPOOL_0.4")))
+int wp_stats_0_4(const struct wasmpool *pool, struct wasmpool_stats *stats);
+int wp_stats_0_4(const struct wasmpool *pool, struct wasmpool_stats *stats)
+{
+	return wp_stats(pool, sizeof(*stats), stats);
+}
+
+__attribute__((symver("wasmpool_stats@LIBWASMPOOL_0.2")))
 int wp_stats_0_2(const struct wasmpool *pool, struct wasmpool_stats *stats);
 int wp_stats_0_2(const struct wasmpool *pool, struct wasmpool_stats *stats)
 {
-	return wp_stats(pool, sizeof(*stats), stats);
+	return wp_stats(pool, WP_STATS_SIZE_0_2, stats);
 }
 
 __attribute__((symver("wasmpool_stats@LIBWASMPOOL_0.1")))

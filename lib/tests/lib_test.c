@@ -187,6 +187,60 @@ static void embedder_helpers(struct wasmpool *pool, const struct wasmpool_slot_a
 }
 
 /* A real SIGBUS at a pool's resident limit (root: the sysfs limit). */
+/* 0.4: memory images from memory and from a memfd; a slot starts as one. */
+static void images(struct wasmpool *pool)
+{
+	static char img[2 * 4096];
+	struct wasmpool_slot_alloc a;
+	struct wasmpool_stats st;
+	uint32_t id, id2;
+	int ok, mfd;
+
+	memset(img, 'i', sizeof(img));
+	img[4096] = 'j';
+	errno = SENTINEL;
+	ok = wasmpool_image_create(pool, img, sizeof(img), &id) == 0 && id != 0 &&
+	     errno == SENTINEL;
+	tap(ok, "image_create: image %u", id);
+	if (!ok)
+		return;
+	ok = wasmpool_slot_alloc_image(pool, 4096, id, &a) == -EINVAL;
+	tap(ok, "slot_alloc_image below the image's length: -EINVAL");
+	ok = wasmpool_slot_alloc_image(pool, 3 * 4096, id, &a) == 0;
+	if (ok && pool->layout.num_stripes > 1)
+		wasmpool_pkru_write(wasmpool_pkru_allow_pool(pool, wasmpool_pkru_read()));
+	ok = ok && ((char *)(uintptr_t)a.address)[0] == 'i' &&
+	     ((char *)(uintptr_t)a.address)[4096] == 'j' &&
+	     ((char *)(uintptr_t)a.address)[8192] == 0;
+	tap(ok, "slot_alloc_image: the slot reads the image, then zero");
+	if (ok) {
+		((char *)(uintptr_t)a.address)[0] = 'w';
+		ok = wasmpool_slot_reset(pool, a.slot, 3 * 4096) == 0 &&
+		     ((char *)(uintptr_t)a.address)[0] == 'i';
+		tap(ok, "slot_reset gives the image back");
+		wasmpool_slot_free(pool, a.slot);
+	}
+	ok = wasmpool_stats(pool, &st) == 0 && st.images == 1 && st.image_bytes == sizeof(img);
+	tap(ok, "stats: one image of 8 KiB");
+	errno = SENTINEL;
+	ok = wasmpool_image_release(pool, id) == 0 && wasmpool_image_release(pool, id) == -ENOENT &&
+	     wasmpool_image_release(pool, id + 100) == -EINVAL && errno == SENTINEL;
+	tap(ok, "image_release; twice: -ENOENT; never given out: -EINVAL");
+	mfd = memfd_create("img", MFD_CLOEXEC);
+	ok = mfd >= 0 && write(mfd, img, sizeof(img)) == sizeof(img) &&
+	     wasmpool_image_create_fd(pool, mfd, 4096, 4096, &id2) == 0 && id2 > id &&
+	     wasmpool_image_create_fd(pool, -1, 0, 4096, &id) == -EBADF;
+	tap(ok, "image_create_fd: from a memfd at an offset; a bad fd: -EBADF");
+	if (mfd >= 0)
+		close(mfd);
+	ok = wasmpool_slot_alloc_image(pool, 4096, id2, &a) == 0 &&
+	     ((char *)(uintptr_t)a.address)[0] == 'j';
+	tap(ok, "the slot reads the file's second page");
+	if (ok)
+		wasmpool_slot_free(pool, a.slot);
+	wasmpool_image_release(pool, id2);
+}
+
 static void resident_limit_sigbus(struct wasmpool_configure cfg)
 {
 	struct wasmpool_slot_alloc a;
@@ -321,6 +375,8 @@ int main(void)
 		embedder_helpers(&pool, &a);
 		wasmpool_slot_free(&pool, a.slot);
 	}
+
+	images(&pool);
 
 	ret = wasmpool_stats(&pool, &st);
 	tap(ret == 0 && st.slots_in_use == 0 && st.resets >= 2, "stats: %llu resets, none in use",
