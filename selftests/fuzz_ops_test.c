@@ -3,7 +3,9 @@
  * fuzz_ops_test: a seeded, reproducible random sequence of everything a
  * process can do to the device - open, configure (good and bad), mmap
  * (good and bad), munmap, apply keys, slot alloc / grow / reset / free /
- * batch free with good and bad indices, stats, touches anywhere in the
+ * batch free with good and bad indices, memory images (create from memory,
+ * the pool's own included, or a memfd; release; allocate with one, good
+ * ids and bad), stats, touches anywhere in the
  * mapping, garbage ioctls, fork children doing the same on inherited
  * files, close - for a bounded time. Afterwards the module-wide counters
  * are back where they were (nothing leaked) and the kernel log is clean
@@ -50,6 +52,9 @@ struct file_state {
 	/* the last slots allocated, to touch where pages get served */
 	struct { uint32_t slot; uint64_t bytes; } live[8];
 	unsigned int nlive;
+	/* image ids created lately, released or not */
+	uint32_t images[4];
+	unsigned int nimages;
 };
 
 static uint64_t rng_state;
@@ -106,6 +111,7 @@ static void do_configure(struct file_state *f)
 		f->len = c.layout.total_bytes;
 		f->slots = c.layout.num_slots;
 		f->nlive = 0;
+		f->nimages = 0;
 	}
 }
 
@@ -163,6 +169,56 @@ static void do_touch(struct file_state *f)
 	cnt->touched += !wp_probe(p, rnd() % 2, NULL);
 }
 
+/* An image id: one created lately (maybe released), or any. */
+static uint32_t pick_image(const struct file_state *f)
+{
+	if (f->nimages && rnd() % 4)
+		return f->images[rnd() % (f->nimages < 4 ? f->nimages : 4)];
+	return rnd() % 2 ? (uint32_t)(rnd() % 8) : (uint32_t)rnd();
+}
+
+/*
+ * WASMPOOL_IOC_IMAGE_CREATE from a buffer, from the pool's own memory
+ * (whose copy may fault into the pool), or from a memfd or a bad fd; good
+ * lengths and bad.
+ */
+static void do_image_create(struct file_state *f)
+{
+	static const uint64_t lens[] = { 0, 4096, 8192, 65536, 100, 1 << 20 };
+	static char buf[1 << 20];
+	struct wasmpool_image_create c = { .size = sizeof(c) };
+	int mfd = -1;
+
+	c.length = rnd() % 8 ? pick(lens, 6) : rnd();
+	switch (rnd() % 4) {
+	case 0:
+		if (f->base && f->len) {
+			c.user_addr = (uintptr_t)f->base + rnd() % f->len;
+			break;
+		}
+		/* fall through */
+	case 1:
+		c.user_addr = (uintptr_t)buf;
+		break;
+	case 2:
+		mfd = memfd_create("fuzz", MFD_CLOEXEC);
+		if (mfd >= 0 && ftruncate(mfd, rnd() % 2 ? 1 << 20 : rnd() % (1 << 20)))
+			break;
+		c.flags = WASMPOOL_IMAGE_FROM_FD;
+		c.fd = mfd;
+		c.fd_offset = rnd() % 4 ? 0 : rnd() % 3 * 4096;
+		break;
+	default:
+		c.flags = rnd() % 2 ? WASMPOOL_IMAGE_FROM_FD : (uint32_t)rnd();
+		c.fd = (int)(rnd() % 64);
+		c.user_addr = rnd() % 2 ? 0 : rnd();
+	}
+	if (!wp_ioctl(f->fd, WASMPOOL_IOC_IMAGE_CREATE, &c))
+		f->images[f->nimages++ % 4] = c.image;
+	if (mfd >= 0)
+		close(mfd);
+}
+
 static void do_slot_op(struct file_state *f)
 {
 	struct wasmpool_slot_alloc a;
@@ -170,15 +226,20 @@ static void do_slot_op(struct file_state *f)
 	uint32_t slot = rnd() % 3 ? rnd() % (f->slots + 2) : (uint32_t)rnd();
 	uint64_t bytes = rnd() % 4 ? (rnd() % 65) * 4096 : rnd();
 
-	switch (rnd() % 8) {
+	switch (rnd() % 11) {
 	case 0:
-		/* half of them with an affinity key of a few "modules" */
+	case 8:
+		/* half of them with an affinity key of a few "modules", some with an image */
 		memset(&a, 0, sizeof(a));
 		a.size = sizeof(a);
 		a.accessible_bytes = bytes;
 		if (rnd() % 2) {
 			a.flags = WASMPOOL_SLOT_ALLOC_AFFINITY;
 			a.affinity = rnd() % 4;
+		}
+		if (rnd() % 2) {
+			a.flags |= WASMPOOL_SLOT_ALLOC_IMAGE;
+			a.image = pick_image(f);
 		}
 		if (!wp_ioctl(f->fd, WASMPOOL_IOC_SLOT_ALLOC, &a)) {
 			cnt->allocated++;
@@ -201,6 +262,15 @@ static void do_slot_op(struct file_state *f)
 	case 5:
 		wp_stats(f->fd, &st);
 		break;
+	case 9:
+		do_image_create(f);
+		break;
+	case 10: {
+		struct wasmpool_image_release r = { .size = sizeof(r), .image = pick_image(f) };
+
+		wp_ioctl(f->fd, WASMPOOL_IOC_IMAGE_RELEASE, &r);
+		break;
+	}
 	case 6: {
 		/* a batch of random slots: often all valid, sometimes not */
 		uint32_t ids[12];
@@ -243,6 +313,7 @@ static void one_op(struct file_state *files, int depth)
 		f->len = 0;
 		f->slots = 0;
 		f->nlive = 0;
+		f->nimages = 0;
 		return;
 	}
 	cnt->op = rnd() % 16;
@@ -333,7 +404,7 @@ static void run_sequence(uint64_t seed, double seconds)
 }
 
 FIXTURE(fuzz) {
-	long long pools, slots, resident, keys;
+	long long pools, slots, resident, keys, images, image_bytes;
 };
 
 FIXTURE_SETUP(fuzz)
@@ -342,6 +413,8 @@ FIXTURE_SETUP(fuzz)
 	self->slots = wp_sysfs_read("slots_in_use");
 	self->resident = wp_sysfs_read("resident_bytes");
 	self->keys = wp_sysfs_read("keys_in_use");
+	self->images = wp_sysfs_read("images");
+	self->image_bytes = wp_sysfs_read("image_bytes");
 	if (self->pools < 0)
 		SKIP(return, "no wasmpool sysfs statistics (module not loaded?)");
 }
@@ -356,7 +429,9 @@ static int balanced(const FIXTURE_DATA(fuzz) *self)
 	return self->pools == wp_sysfs_read("pools") &&
 	       self->slots == wp_sysfs_read("slots_in_use") &&
 	       self->resident == wp_sysfs_read("resident_bytes") &&
-	       self->keys == wp_sysfs_read("keys_in_use");
+	       self->keys == wp_sysfs_read("keys_in_use") &&
+	       self->images == wp_sysfs_read("images") &&
+	       self->image_bytes == wp_sysfs_read("image_bytes");
 }
 
 /* Nothing leaked: pools closed but still mapped went with their munmap. */
@@ -365,6 +440,8 @@ static int balanced(const FIXTURE_DATA(fuzz) *self)
 	EXPECT_EQ(self->slots, wp_sysfs_wait("slots_in_use", self->slots)); \
 	EXPECT_EQ(self->resident, wp_sysfs_wait("resident_bytes", self->resident)); \
 	EXPECT_EQ(self->keys, wp_sysfs_wait("keys_in_use", self->keys)); \
+	EXPECT_EQ(self->images, wp_sysfs_wait("images", self->images)); \
+	EXPECT_EQ(self->image_bytes, wp_sysfs_wait("image_bytes", self->image_bytes)); \
 } while (0)
 
 /* The run's length comes from the environment: the runner bounds it. */
