@@ -30,12 +30,13 @@
 static const char *const limits[] = {
 	"max_pools", "max_slots_per_pool", "max_reserved_bytes_per_pool",
 	"max_resident_bytes_per_pool", "default_keep_resident_bytes",
+	"max_image_bytes_per_pool",
 };
 #define NLIMITS	(sizeof(limits) / sizeof(limits[0]))
 static const char *const stats[] = {
 	"pools", "slots_in_use", "resident_bytes", "faults", "guard_faults",
 	"resets", "pages_freed", "keys_in_use", "limit_hits", "warm_hits",
-	"warm_misses",
+	"warm_misses", "images", "image_bytes",
 };
 
 /* Write @value to attribute @name: 0 or -errno. */
