@@ -65,7 +65,7 @@ static uint64_t rng_state;
  * sequence (WASMPOOL_FUZZ_FAIL).
  */
 static struct fuzz_counts {
-	long ops, configured, mapped, allocated, touched;
+	long ops, configured, mapped, allocated, touched, images, image_slots;
 	int op;		/* what runs now: an index of op_name[] */
 } *cnt;
 
@@ -213,8 +213,10 @@ static void do_image_create(struct file_state *f)
 		c.fd = (int)(rnd() % 64);
 		c.user_addr = rnd() % 2 ? 0 : rnd();
 	}
-	if (!wp_ioctl(f->fd, WASMPOOL_IOC_IMAGE_CREATE, &c))
+	if (!wp_ioctl(f->fd, WASMPOOL_IOC_IMAGE_CREATE, &c)) {
+		cnt->images++;
 		f->images[f->nimages++ % 4] = c.image;
+	}
 	if (mfd >= 0)
 		close(mfd);
 }
@@ -243,6 +245,7 @@ static void do_slot_op(struct file_state *f)
 		}
 		if (!wp_ioctl(f->fd, WASMPOOL_IOC_SLOT_ALLOC, &a)) {
 			cnt->allocated++;
+			cnt->image_slots += !!(a.flags & WASMPOOL_SLOT_ALLOC_IMAGE);
 			f->live[f->nlive++ % 8].slot = a.slot;
 			f->live[(f->nlive - 1) % 8].bytes = bytes;
 		}
@@ -466,8 +469,9 @@ TEST_F_TIMEOUT(fuzz, random_operations_leave_nothing_behind, 24 * 3600)
 	cnt = &own;
 	if (!env_fail) {
 		run_sequence(seed, seconds);
-		TH_LOG("%ld operations: %ld pools configured, %ld mapped, %ld slots allocated, %ld touches served",
-		       cnt->ops, cnt->configured, cnt->mapped, cnt->allocated, cnt->touched);
+		TH_LOG("%ld operations: %ld pools configured, %ld mapped, %ld slots allocated (%ld with an image), %ld touches served, %ld images created",
+		       cnt->ops, cnt->configured, cnt->mapped, cnt->allocated, cnt->image_slots,
+		       cnt->touched, cnt->images);
 		EXPECT_BALANCED();
 		return;
 	}
