@@ -521,6 +521,107 @@ TEST_F(img, release_while_in_use_keeps_the_slots_working)
 	EXPECT_EQ(0, wp_free(self->fd, s.slot));
 }
 
+/*
+ * Releases race with tenants: threads allocate slots with whichever image
+ * is current, read and write them, reset and free them, while the main
+ * thread creates a new image and releases the old one, over and over.
+ * Every tenant reads its image intact (never a freed or another page), an
+ * allocation with a released id fails with ENOENT and nothing else, and
+ * once the tenants are gone no image is left.
+ */
+struct racer {
+	FIXTURE_DATA(img) *self;
+	atomic_uint *current;
+	atomic_int *stop;
+	long tenants, enoent, errors;
+};
+
+static void *racer_thread(void *p)
+{
+	struct racer *r = p;
+	struct wasmpool_slot_alloc s;
+	uint64_t bad;
+
+	while (!atomic_load(r->stop)) {
+		uint32_t id = atomic_load(r->current);
+		volatile unsigned char *m;
+		int ret = alloc_image(r->self->fd, MAX_MEM, id, &s);
+
+		if (ret == -ENOENT) {
+			/* released under us: wait for the next one */
+			r->enoent++;
+			usleep(200);
+			continue;
+		}
+		if (ret == -ENOSPC)
+			continue;
+		if (ret) {
+			r->errors++;
+			continue;
+		}
+		m = slot_mem(r->self, &s);
+		if (!reads_as(m, MAX_MEM, r->self->a, IMG, &bad))
+			r->errors++;
+		m[(r->tenants * PAGE) % MAX_MEM] = 0;
+		if (r->tenants % 2 && (wp_reset(r->self->fd, s.slot, MAX_MEM) ||
+				       !reads_as(m, MAX_MEM, r->self->a, IMG, &bad)))
+			r->errors++;
+		if (wp_free(r->self->fd, s.slot))
+			r->errors++;
+		r->tenants++;
+	}
+	return NULL;
+}
+
+TEST_F(img, release_races_with_tenants)
+{
+	enum { THREADS = 3, ROUNDS = 150 };
+	struct racer r[THREADS];
+	pthread_t th[THREADS];
+	atomic_int stop = 0;
+	atomic_uint current;
+	long tenants = 0, enoent = 0;
+	uint32_t id, old;
+
+	ASSERT_EQ(0, image_create(self->fd, self->a, IMG, &id));
+	atomic_init(&current, id);
+	for (int i = 0; i < THREADS; i++) {
+		r[i] = (struct racer){ .self = self, .current = &current, .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, racer_thread, &r[i]));
+	}
+	for (int n = 0; n < ROUNDS; n++) {
+		old = id;
+		ASSERT_EQ(0, image_create(self->fd, self->a, IMG, &id));
+		if (n % 2) {
+			/* the tenants move on first: slots of the old one in use */
+			atomic_store(&current, id);
+			usleep(n % 3 * 1000);
+			ASSERT_EQ(0, image_release(self->fd, old));
+		} else {
+			/* released under them: their allocations get ENOENT */
+			ASSERT_EQ(0, image_release(self->fd, old));
+			usleep(n % 3 * 1000);
+			atomic_store(&current, id);
+		}
+	}
+	atomic_store(&stop, 1);
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, r[i].errors) TH_LOG("thread %d", i);
+		tenants += r[i].tenants;
+		enoent += r[i].enoent;
+	}
+	TH_LOG("%d images, %ld tenants, %ld allocations of a released image", ROUNDS + 1,
+	       tenants, enoent);
+	EXPECT_LT(THREADS, tenants);
+	EXPECT_LT(0, enoent);
+	EXPECT_EQ(1, stats_of(self->fd).images);
+	EXPECT_EQ(0, image_release(self->fd, id));
+	EXPECT_EQ(0, stats_of(self->fd).images);
+	EXPECT_EQ(0, stats_of(self->fd).image_bytes);
+	EXPECT_EQ(0, stats_of(self->fd).slots_in_use);
+}
+
 /* An image without a key of its own brings its slot back: a warm hit. */
 TEST_F(img, the_image_is_the_affinity_key)
 {
