@@ -276,8 +276,14 @@ TEST(pages_charged_to_faulting_cgroup)
 	TH_LOG("memory.current: %lld before, %lld after touching 1 MiB, %lld after free",
 	       r[0], r[1], r[2]);
 	EXPECT_LE(r[0] + (long long)MAX_MEM, r[1]);
-	/* the 16 kept pages stay charged until the pool goes away */
-	EXPECT_LE(r[2], r[0] + 64 * 1024 + 64 * 1024);
+	/*
+	 * The 16 kept pages stay charged until the pool goes away; the 240
+	 * others must be uncharged. Slack: 64 KiB, and one charge batch
+	 * (MEMCG_CHARGE_BATCH, 64 pages) that a CPU's stock of the memory
+	 * cgroup may hold precharged - memory.current counts it: seen once
+	 * under TCG, 256 KiB above the usual figure after the task moved CPUs.
+	 */
+	EXPECT_LE(r[2], r[0] + 64 * 1024 + 64 * 1024 + 256 * 1024);
 	close(pipefd[0]);
 	rmdir(cg);
 }
