@@ -22,7 +22,7 @@ sed 's/^/    /' /tmp/wasm2c.log
 wasm2c_failed=
 grep -q '^not ok\|^wasm2c-pool: status' /tmp/wasm2c.log && wasm2c_failed=1
 echo "wasmpool demo: module-wide statistics afterwards (sysfs):"
-for f in pools slots_in_use resident_bytes; do
+for f in pools slots_in_use resident_bytes images image_bytes; do
 	echo "    $f=$(cat /sys/class/misc/wasmpool/$f)"
 done
 # the wasm2c programs decide too
