@@ -124,16 +124,6 @@ static struct wasmpool_stats stats_of(int fd)
 	return st;
 }
 
-static int have_pkeys(void)
-{
-	int k = pkey_alloc(0, 0);
-
-	if (k < 0)
-		return 0;
-	pkey_free(k);
-	return 1;
-}
-
 /* --- the pool fixture: warm, strict, zero page, striped ------------------ */
 
 FIXTURE(img) {
@@ -173,7 +163,7 @@ FIXTURE_SETUP(img)
 	self->sys_image_bytes = wp_sysfs_read("image_bytes");
 	if (variant->striped) {
 		self->fd = -1;
-		if (!have_pkeys())
+		if (!wp_test_have_pkeys())
 			SKIP(return, "no protection keys (CPU without PKU, or none free)");
 		c.guard_bytes = GUARD_STRIPED;
 		c.pkey_mode = WASMPOOL_PKEYS_REQUIRE;
@@ -888,26 +878,6 @@ TEST_F(img, image_pages_cannot_be_pinned)
 
 /* --- (5) an image costs its pages once ----------------------------------- */
 
-/* Field @key of /proc/self/status in bytes, or -1. */
-static long long status_bytes(const char *key)
-{
-	char buf[4096], pat[32], *p;
-	ssize_t n;
-	int fd;
-
-	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	snprintf(pat, sizeof(pat), "\n%s:", key);
-	p = strstr(buf, pat);
-	return p ? strtoll(p + strlen(pat), NULL, 10) * 1024 : -1;
-}
-
 /*
  * A 4 MiB image in 8 slots of a pool: the pool's stats and sysfs count it
  * once, so does the owner's RssShmem (to within the per-CPU counters'
@@ -938,9 +908,9 @@ TEST(image_counted_once)
 	ASSERT_EQ(0, wp_configure(fd, &c));
 	base = wp_test_map(fd, &c.layout);
 	ASSERT_NE(MAP_FAILED, base);
-	rss0 = status_bytes("RssShmem");
+	rss0 = wp_test_status_bytes("RssShmem");
 	ASSERT_EQ(0, image_create(fd, img, len, &id));
-	rss1 = status_bytes("RssShmem");
+	rss1 = wp_test_status_bytes("RssShmem");
 	EXPECT_EQ(sys_bytes + (long long)len, wp_sysfs_read("image_bytes"));
 	for (int i = 0; i < 8; i++)
 		ASSERT_EQ(0, alloc_image(fd, max, id, &s[i]));
@@ -951,7 +921,7 @@ TEST(image_counted_once)
 		ASSERT_TRUE(reads_as((unsigned char *)base + s[i].offset, len, img, len, &bad))
 			TH_LOG("slot %d byte %llu", i, (unsigned long long)bad);
 	}
-	rss2 = status_bytes("RssShmem");
+	rss2 = wp_test_status_bytes("RssShmem");
 	st = stats_of(fd);
 	EXPECT_EQ(0, st.pages_allocated);
 	EXPECT_EQ(0, st.resident_bytes);
@@ -965,7 +935,7 @@ TEST(image_counted_once)
 	for (int i = 0; i < 8; i++)
 		ASSERT_EQ(0, wp_free(fd, s[i].slot));
 	ASSERT_EQ(0, image_release(fd, id));
-	rss3 = status_bytes("RssShmem");
+	rss3 = wp_test_status_bytes("RssShmem");
 	EXPECT_LE(llabs(rss3 - rss0), fuzz);
 	EXPECT_EQ(sys_bytes, wp_sysfs_read("image_bytes"));
 	munmap(base, c.layout.total_bytes);

@@ -88,28 +88,8 @@ static void pool_end(struct pool *p)
 	p->fd = -1;
 }
 
-/* Field @key ("VmRSS", "RssShmem") of /proc/self/status in bytes, or -1. */
-static long long status_bytes(const char *key)
-{
-	char buf[4096], pat[32], *p;
-	ssize_t n;
-	int fd;
-
-	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	snprintf(pat, sizeof(pat), "\n%s:", key);
-	p = strstr(buf, pat);
-	return p ? strtoll(p + strlen(pat), NULL, 10) * 1024 : -1;
-}
-
-#define rss_shmem()	status_bytes("RssShmem")
-#define vm_rss()	status_bytes("VmRSS")
+#define rss_shmem()	wp_test_status_bytes("RssShmem")
+#define vm_rss()	wp_test_status_bytes("VmRSS")
 
 /*
  * Fault in everything the test has mapped, before its first reading: a

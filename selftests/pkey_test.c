@@ -40,16 +40,6 @@ static int pkeys_free(int fd)
 	return wp_ioctl(fd, WASMPOOL_IOC_INFO, &info) ? -1 : info.pkeys_free;
 }
 
-static int have_pkeys(void)
-{
-	int k = pkey_alloc(0, 0);
-
-	if (k < 0)
-		return 0;
-	pkey_free(k);
-	return 1;
-}
-
 static struct wasmpool_configure striped_config(uint32_t mode)
 {
 	struct wasmpool_configure c = {
@@ -76,7 +66,7 @@ FIXTURE_SETUP(striped)
 
 	self->base = MAP_FAILED;
 	WP_TEST_OPEN_DEVICE(self->fd);
-	if (!have_pkeys())
+	if (!wp_test_have_pkeys())
 		SKIP(return, "no protection keys (CPU without PKU, or none free)");
 	self->c = striped_config(WASMPOOL_PKEYS_AUTO);
 	ASSERT_EQ(0, wp_configure(self->fd, &self->c));
@@ -322,7 +312,7 @@ TEST(alloc_before_apply_ebadfd)
 	int fd;
 
 	WP_TEST_OPEN_DEVICE(fd);
-	if (!have_pkeys())
+	if (!wp_test_have_pkeys())
 		SKIP(return, "no protection keys");
 	ASSERT_EQ(0, wp_configure(fd, &c));
 	EXPECT_EQ(-EINVAL, wp_ioctl(fd, WASMPOOL_IOC_APPLY_KEYS, &ak));	/* not mapped */
@@ -347,7 +337,7 @@ TEST(keys_return_when_pool_closes)
 	int fd, pool, before;
 
 	WP_TEST_OPEN_DEVICE(fd);
-	if (!have_pkeys())
+	if (!wp_test_have_pkeys())
 		SKIP(return, "no protection keys");
 	before = pkeys_free(fd);
 	pool = open(WP_TEST_DEVICE, O_RDWR | O_CLOEXEC);
@@ -365,7 +355,7 @@ TEST(too_few_keys_auto_shrinks_require_fails)
 	int keys[16], n = 0, k, fd, pool;
 
 	WP_TEST_OPEN_DEVICE(fd);
-	if (!have_pkeys())
+	if (!wp_test_have_pkeys())
 		SKIP(return, "no protection keys");
 	/* leave exactly 2 keys free */
 	while (pkeys_free(fd) > 2 && (k = pkey_alloc(0, 0)) >= 0)
@@ -403,7 +393,7 @@ TEST(execute_only_key_not_counted)
 	void *x;
 
 	WP_TEST_OPEN_DEVICE(fd);
-	if (!have_pkeys())
+	if (!wp_test_have_pkeys())
 		SKIP(return, "no protection keys");
 	before = pkeys_free(fd);
 	x = mmap(NULL, 4096, PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -438,7 +428,7 @@ TEST(max_pkeys_caps_stripes)
 	int fd;
 
 	WP_TEST_OPEN_DEVICE(fd);
-	if (!have_pkeys())
+	if (!wp_test_have_pkeys())
 		SKIP(return, "no protection keys");
 	c.max_pkeys = 4;
 	ASSERT_EQ(0, wp_configure(fd, &c));
@@ -476,7 +466,7 @@ TEST(without_pku_auto_gives_one_stripe_require_fails)
 	int fd;
 
 	WP_TEST_OPEN_DEVICE(fd);
-	if (have_pkeys())
+	if (wp_test_have_pkeys())
 		SKIP(return, "this CPU has protection keys: the boot without PKU runs this");
 	c = striped_config(WASMPOOL_PKEYS_AUTO);
 	EXPECT_EQ(0, wp_configure(fd, &c));
@@ -528,7 +518,7 @@ TEST(max_map_count_enomem)
 	int fd, len;
 
 	WP_TEST_OPEN_DEVICE(fd);
-	if (!have_pkeys())
+	if (!wp_test_have_pkeys())
 		SKIP(return, "no protection keys");
 	if (old < 0 || write_file(sysctl, "65530"))
 		SKIP(return, "cannot set vm.max_map_count (not root?)");

@@ -359,4 +359,35 @@ wp_tenant_forever(int fd, char *base, uint64_t max_mem, unsigned int spread,
 	}
 }
 
+/* Field @key ("VmRSS", "RssShmem") of /proc/self/status in bytes, or -1. */
+static inline long long wp_test_status_bytes(const char *key)
+{
+	char buf[4096], pat[32], *p;
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	snprintf(pat, sizeof(pat), "\n%s:", key);
+	p = strstr(buf, pat);
+	return p ? strtoll(p + strlen(pat), NULL, 10) * 1024 : -1;
+}
+
+/* This process can have a protection key (the CPU and kernel have them). */
+static inline int wp_test_have_pkeys(void)
+{
+	int k = pkey_alloc(0, 0);
+
+	if (k < 0)
+		return 0;
+	pkey_free(k);
+	return 1;
+}
+
 #endif /* WP_TEST_H */
