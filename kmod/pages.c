@@ -677,6 +677,49 @@ static void wp_pages_clear_kept(struct wp_pool *pool, u32 idx, pgoff_t end,
 	atomic64_add(replaced, &pool->pages_replaced);
 }
 
+/*
+ * A warm slot whose image's read-only pages may be mapped, and no zero
+ * page: its reset unmaps only the slot's own pages (wp_pages_unmap_own()),
+ * so that the image stays mapped where the slot has not written - one
+ * range from keep_resident to the last page would take all of it with it,
+ * and the next tenant would fault every image page back in.
+ */
+static bool wp_pages_image_warm(const struct wp_pool *pool,
+				const struct wp_slot *slot)
+{
+	return !pool->strict && slot->image_mapped && !slot->zero_mapped;
+}
+
+/*
+ * Unmap the slot's own pages from page @from of the slot on, one range
+ * for each run of them, leaving the PTEs between the runs - its image's
+ * read-only pages - mapped.
+ */
+static void wp_pages_unmap_own(struct wp_pool *pool, u32 idx, pgoff_t from)
+{
+	struct wp_slot *slot = &pool->slots[idx];
+	pgoff_t first = wp_slot_first(pool, idx), next = from;
+	pgoff_t run = 0, run_end = 0;
+	struct wp_batch b;
+	int i;
+
+	if (slot->pages_end <= from)
+		return;
+	while (wp_index_gather(slot, &next, slot->pages_end - 1, &b)) {
+		for (i = 0; i < b.n; i++) {
+			if (run_end && b.at[i] == run_end) {
+				run_end++;
+				continue;
+			}
+			wp_pages_unmap(pool, first + run, first + run_end);
+			run = b.at[i];
+			run_end = run + 1;
+		}
+		cond_resched();
+	}
+	wp_pages_unmap(pool, first + run, first + run_end);
+}
+
 /* Pages of slot offsets that a reset keeps resident, and mapped. */
 static void wp_pages_bounds(struct wp_pool *pool, u64 keep_mapped,
 			    pgoff_t *keep, pgoff_t *mapped)
@@ -697,10 +740,12 @@ static void wp_pages_bounds(struct wp_pool *pool, u64 keep_mapped,
  * indexed pages (wp_slot.pages_end): no PTE of the slot lies above it -
  * or, where a read may have mapped the zero page, to the slot's
  * mapped_end; in a strict pool where it may have mapped its image, to the
- * image's end too (a warm pool leaves the image's read-only PTEs mapped:
- * the image does not change). The caller unmaps the span (alone, or as part of a larger
- * range) before wp_pages_reset_finish(), and no fault may map a page there
- * in between.
+ * image's end too. A warm pool leaves the image's read-only PTEs mapped
+ * (the image does not change): for a warm slot that may map its image the
+ * span is empty, and wp_pages_reset_finish() unmaps the slot's own pages
+ * alone. The caller unmaps the span (alone, or as part of a larger range)
+ * before wp_pages_reset_finish(), and no fault may map a page there in
+ * between.
  *
  * Context: process context; the slot's lock held for write.
  */
@@ -716,6 +761,9 @@ void wp_pages_reset_span(struct wp_pool *pool, u32 idx, u64 keep_mapped,
 	*first = 0;
 	*end = 0;
 	if (!atomic_read(&slot->resident) && !slot->zero_mapped && !img)
+		return;
+	/* wp_pages_reset_finish() unmaps the slot's own pages itself. */
+	if (wp_pages_image_warm(pool, slot))
 		return;
 	wp_pages_bounds(pool, keep_mapped, &keep, &mapped);
 	*first = start + mapped;
@@ -744,6 +792,8 @@ void wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped)
 
 	lockdep_assert_held_write(&slot->lock);
 	wp_pages_bounds(pool, keep_mapped, &keep, &mapped);
+	if (wp_pages_image_warm(pool, slot))
+		wp_pages_unmap_own(pool, idx, mapped);
 	/* Unmapped from the slot's start on: no zero-page PTE is left. */
 	if (!mapped)
 		slot->zero_mapped = false;
