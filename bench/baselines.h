@@ -459,6 +459,37 @@ static inline int wt_reset_fallback(char *base, size_t len, size_t keep)
 }
 
 /*
+ * reset_with_pagemap()'s scan: one PAGEMAP_SCAN over [@base, @base + @len)
+ * for at most @keep bytes of dirty pages (written and present, neither the
+ * zero page nor a file's) into @regs; -errno, or the regions found, with
+ * where the walk ended in *@walk_end.
+ */
+static inline long wt_pagemap_scan(int pagemap, char *base, size_t len, size_t keep,
+				   struct page_region *regs, uint64_t *walk_end)
+{
+	struct pm_scan_arg a = {
+		.size = sizeof(a),
+		.start = (uintptr_t)base,
+		.end = (uintptr_t)base + len,
+		.vec = (uintptr_t)regs,
+		.vec_len = WT_MAX_REGIONS,
+		.max_pages = keep / BL_PAGE,
+		.category_inverted = PAGE_IS_PFNZERO | PAGE_IS_FILE,
+		.category_mask = PAGE_IS_WRITTEN | PAGE_IS_PRESENT |
+				 PAGE_IS_PFNZERO | PAGE_IS_FILE,
+		.return_mask = 0,	/* so that adjacent regions merge */
+	};
+	long n;
+
+	*walk_end = a.end;
+	n = ioctl(pagemap, PAGEMAP_SCAN, &a);
+	if (n < 0)
+		return -errno;
+	*walk_end = a.walk_end;
+	return n;
+}
+
+/*
  * MemoryImageSlot::clear_and_remain_ready() of a slot without an image:
  * reset_with_pagemap() over the accessible part, the slot stays read-write.
  */
@@ -468,36 +499,24 @@ static inline int wt_reset(struct wt_pool *p, int32_t id, struct wt_stats *st)
 	char *base = wt_slot_addr(p, id);
 	size_t len = p->slots[id].accessible;
 	size_t keep = p->slab.keep < len ? p->slab.keep : len;
-	struct pm_scan_arg a;
+	uint64_t walk_end;
 	long i, n;
 
 	if (p->pagemap < 0 || keep == 0 || (keep <= BL_PAGE && len <= BL_PAGE)) {
 		st->fallback++;
 		return wt_reset_fallback(base, len, keep);
 	}
-	a = (struct pm_scan_arg){
-		.size = sizeof(a),
-		.start = (uintptr_t)base,
-		.end = (uintptr_t)base + len,
-		.vec = (uintptr_t)regs,
-		.vec_len = WT_MAX_REGIONS,
-		.max_pages = keep / BL_PAGE,
-		/* dirty: written and present, neither the zero page nor a file's */
-		.category_inverted = PAGE_IS_PFNZERO | PAGE_IS_FILE,
-		.category_mask = PAGE_IS_WRITTEN | PAGE_IS_PRESENT |
-				 PAGE_IS_PFNZERO | PAGE_IS_FILE,
-		.return_mask = 0,	/* so that adjacent regions merge */
-	};
-	n = ioctl(p->pagemap, PAGEMAP_SCAN, &a);
+	n = wt_pagemap_scan(p->pagemap, base, len, keep, regs, &walk_end);
 	if (n < 0) {
 		st->scan_failed++;
 		return wt_reset_fallback(base, len, keep);
 	}
 	for (i = 0; i < n; i++)
 		memset((char *)(uintptr_t)regs[i].start, 0, regs[i].end - regs[i].start);
-	if (a.walk_end < a.end) {
+	if (walk_end < (uintptr_t)base + len) {
 		st->scan_madvise++;
-		if (madvise((char *)(uintptr_t)a.walk_end, a.end - a.walk_end, MADV_DONTNEED))
+		if (madvise((char *)(uintptr_t)walk_end, (uintptr_t)base + len - walk_end,
+			    MADV_DONTNEED))
 			return -errno;
 	} else {
 		st->scan++;

@@ -266,7 +266,7 @@ static int wti_reset(struct wt_image *w, int32_t id)
 	char *base = wt_slot_addr(&w->wt, id);
 	size_t len = w->wt.slots[id].accessible;
 	size_t keep = KEEP < len ? KEEP : len;
-	struct pm_scan_arg a;
+	uint64_t walk_end;
 	long i, n;
 
 	if (w->wt.pagemap < 0) {
@@ -283,20 +283,9 @@ static int wti_reset(struct wt_image *w, int32_t id)
 			return -errno;
 		return 0;
 	}
-	a = (struct pm_scan_arg){
-		.size = sizeof(a),
-		.start = (uintptr_t)base,
-		.end = (uintptr_t)base + len,
-		.vec = (uintptr_t)regs,
-		.vec_len = WT_MAX_REGIONS,
-		.max_pages = keep / BL_PAGE,
-		.category_inverted = PAGE_IS_PFNZERO | PAGE_IS_FILE,
-		.category_mask = PAGE_IS_WRITTEN | PAGE_IS_PRESENT |
-				 PAGE_IS_PFNZERO | PAGE_IS_FILE,
-	};
-	n = ioctl(w->wt.pagemap, PAGEMAP_SCAN, &a);
+	n = wt_pagemap_scan(w->wt.pagemap, base, len, keep, regs, &walk_end);
 	if (n < 0)
-		return -errno;
+		return n;
 	for (i = 0; i < n; i++) {
 		size_t s = regs[i].start - (uintptr_t)base, e = regs[i].end - (uintptr_t)base;
 		size_t mid = e < w->len ? e : s > w->len ? s : w->len;
@@ -306,9 +295,10 @@ static int wti_reset(struct wt_image *w, int32_t id)
 		if (e > mid)
 			memset(base + mid, 0, e - mid);
 	}
-	if (a.walk_end < a.end) {
+	if (walk_end < (uintptr_t)base + len) {
 		w->scan_madvise++;
-		if (madvise((char *)(uintptr_t)a.walk_end, a.end - a.walk_end, MADV_DONTNEED))
+		if (madvise((char *)(uintptr_t)walk_end, (uintptr_t)base + len - walk_end,
+			    MADV_DONTNEED))
 			return -errno;
 	} else {
 		w->scan++;
