@@ -21,8 +21,9 @@
  * is freed either under the slot's lock held for write after
  * unmap_mapping_range() of it, or once no VMA of the pool is left.
  *
- * Warm reuse (the default): a reset or free zeroes the kept pages in place
- * while they stay mapped, and unmaps only what lies beyond keep_resident or
+ * Warm reuse (the default): a reset or free zeroes the kept pages - the
+ * slot's first keep_resident bytes' worth of pages, wherever they lie - in
+ * place while they stay mapped, and unmaps only the pages beyond those or
  * above the next accessible size, so a steady stream of tenants costs no
  * unmap, no TLB flush and no fault. Since nothing can pin a pool page,
  * zeroing a mapped page in place is safe. A strict pool (configure flag)
@@ -720,12 +721,49 @@ static void wp_pages_unmap_own(struct wp_pool *pool, u32 idx, pgoff_t from)
 	wp_pages_unmap(pool, first + run, first + run_end);
 }
 
-/* Pages of slot offsets that a reset keeps resident, and mapped. */
-static void wp_pages_bounds(struct wp_pool *pool, u64 keep_mapped,
+/*
+ * One past the slot's last page that a reset keeps: the first
+ * keep_resident bytes' worth of its pages, lowest offsets first, wherever
+ * in the slot they lie (as Wasmtime's PAGEMAP_SCAN reset keeps the first
+ * keep_resident bytes of written pages it finds). So a tenant that writes
+ * a few pages far apart - a stack high in memory, a 16 MiB image's pages -
+ * finds them kept, not freed and faulted in again on every cycle, and a
+ * free slot still holds at most keep_resident bytes.
+ */
+static pgoff_t wp_pages_keep_end(struct wp_pool *pool, struct wp_slot *slot)
+{
+	unsigned long keep = pool->keep_resident >> PAGE_SHIFT, n = 0;
+	XA_STATE(xas, &slot->pages, 0);
+	pgoff_t end = 0;
+	struct page *page;
+
+	if (!keep)
+		return 0;
+	if (atomic_read(&slot->resident) <= keep)
+		return slot->pages_end;
+	rcu_read_lock();
+	xas_for_each(&xas, page, slot->pages_end - 1) {
+		if (xas_retry(&xas, page))	/* reserved entries too */
+			continue;
+		if (++n == keep) {
+			end = xas.xa_index + 1;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return end;
+}
+
+/*
+ * Pages of the slot below *@keep are kept resident by a reset, those below
+ * *@mapped stay mapped. The same answer from wp_pages_reset_span() and
+ * wp_pages_reset_finish(): the slot's lock is held for write in between.
+ */
+static void wp_pages_bounds(struct wp_pool *pool, u32 idx, u64 keep_mapped,
 			    pgoff_t *keep, pgoff_t *mapped)
 {
-	*keep = pool->keep_resident >> PAGE_SHIFT;
-	*mapped = min(keep_mapped, pool->keep_resident) >> PAGE_SHIFT;
+	*keep = wp_pages_keep_end(pool, &pool->slots[idx]);
+	*mapped = min_t(u64, keep_mapped >> PAGE_SHIFT, *keep);
 }
 
 /**
@@ -765,7 +803,7 @@ void wp_pages_reset_span(struct wp_pool *pool, u32 idx, u64 keep_mapped,
 	/* wp_pages_reset_finish() unmaps the slot's own pages itself. */
 	if (wp_pages_image_warm(pool, slot))
 		return;
-	wp_pages_bounds(pool, keep_mapped, &keep, &mapped);
+	wp_pages_bounds(pool, idx, keep_mapped, &keep, &mapped);
 	*first = start + mapped;
 	if (slot->zero_mapped)
 		*end = start + (slot->mapped_end >> PAGE_SHIFT);
@@ -784,14 +822,16 @@ void wp_pages_reset_span(struct wp_pool *pool, u32 idx, u64 keep_mapped,
  * Zeroes the kept pages in place and frees the others.
  *
  * Context: process context; the slot's lock held for write.
+ * Return: the offset in the slot below which PTEs of its own pages or the
+ * zero page may still exist (the slot's new mapped_end for a free slot).
  */
-void wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped)
+u64 wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped)
 {
 	struct wp_slot *slot = &pool->slots[idx];
 	pgoff_t keep, mapped;
 
 	lockdep_assert_held_write(&slot->lock);
-	wp_pages_bounds(pool, keep_mapped, &keep, &mapped);
+	wp_pages_bounds(pool, idx, keep_mapped, &keep, &mapped);
 	if (wp_pages_image_warm(pool, slot))
 		wp_pages_unmap_own(pool, idx, mapped);
 	/* Unmapped from the slot's start on: no zero-page PTE is left. */
@@ -800,11 +840,13 @@ void wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped)
 	/* A strict reset unmapped the image's PTEs too. */
 	if (pool->strict)
 		slot->image_mapped = false;
-	if (!atomic_read(&slot->resident))
-		return;
-	if (keep && slot->pages_end)
-		wp_pages_clear_kept(pool, idx, min(keep, slot->pages_end), mapped);
-	wp_pages_free_from(pool, slot, keep);
+	if (atomic_read(&slot->resident)) {
+		if (keep && slot->pages_end)
+			wp_pages_clear_kept(pool, idx, min(keep, slot->pages_end),
+					    mapped);
+		wp_pages_free_from(pool, slot, keep);
+	}
+	return (u64)mapped << PAGE_SHIFT;
 }
 
 /**
@@ -814,25 +856,26 @@ void wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped)
  * @keep_mapped: bytes from the slot start whose kept pages stay mapped
  *	(warm reuse); 0 unmaps every page (strict)
  *
- * The pages within the pool's keep_resident bytes of the slot start stay
- * resident and are zeroed in place; every other page is unmapped and
- * freed. Kept pages below @keep_mapped stay mapped while they are zeroed,
- * so the next tenant touches them without a fault and no TLB flush is
- * needed: the caller (the runtime) has stopped the old tenant's threads.
+ * The slot's first keep_resident bytes' worth of pages (lowest offsets
+ * first: wp_pages_keep_end()) stay resident and are zeroed in place; every
+ * other page is unmapped and freed. Kept pages below @keep_mapped stay
+ * mapped while they are zeroed, so the next tenant touches them without a
+ * fault and no TLB flush is needed: the caller (the runtime) has stopped the old tenant's threads.
  * Kept pages above it are unmapped first, so that an access there faults
  * (and a thread of the old tenant still touching the slot waits for our
  * lock instead of writing into a page after it was zeroed). The cost is
  * proportional to the pages resident in the slot.
  *
  * Context: process context; the slot's lock held for write.
+ * Return: as wp_pages_reset_finish().
  */
-void wp_pages_reset(struct wp_pool *pool, u32 idx, u64 keep_mapped)
+u64 wp_pages_reset(struct wp_pool *pool, u32 idx, u64 keep_mapped)
 {
 	pgoff_t first, end;
 
 	wp_pages_reset_span(pool, idx, keep_mapped, &first, &end);
 	wp_pages_unmap(pool, first, end);
-	wp_pages_reset_finish(pool, idx, keep_mapped);
+	return wp_pages_reset_finish(pool, idx, keep_mapped);
 }
 
 /**

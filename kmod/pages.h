@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Page backing of a pool: pages allocated on first touch, one index for
- * the pool (wp_pool.pages), cleared in place or freed on reset.
+ * Page backing of a pool: pages allocated on first touch, one index per
+ * slot (wp_slot.pages), cleared in place or freed on reset.
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -19,8 +19,8 @@ vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 void wp_pages_unmap(struct wp_pool *pool, pgoff_t first, pgoff_t end);
 void wp_pages_reset_span(struct wp_pool *pool, u32 idx, u64 keep_mapped,
 			 pgoff_t *first, pgoff_t *end);
-void wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped);
-void wp_pages_reset(struct wp_pool *pool, u32 idx, u64 keep_mapped);
+u64 wp_pages_reset_finish(struct wp_pool *pool, u32 idx, u64 keep_mapped);
+u64 wp_pages_reset(struct wp_pool *pool, u32 idx, u64 keep_mapped);
 void wp_pages_unmap_above(struct wp_pool *pool, u32 idx, u64 from, u64 end);
 void wp_pages_release(struct wp_pool *pool, u32 idx);
 bool wp_pages_pfn_own(struct wp_pool *pool, u32 idx, u64 in_slot,

@@ -505,24 +505,29 @@ int wp_pool_slot_reset(struct wp_pool *pool, u32 idx, u64 *accessible)
 	return 0;
 }
 
-/* What stays mapped of a free slot's kept pages: all of them when warm. */
+/*
+ * What stays mapped of a free slot's kept pages: all of them when warm,
+ * wherever in the slot they lie (the next tenant's accessible size is not
+ * known yet: wp_pool_slot_alloc() unmaps what lies above it).
+ */
 static u64 wp_pool_free_keep_mapped(const struct wp_pool *pool)
 {
-	return pool->strict ? 0 : pool->keep_resident;
+	return pool->strict ? 0 : U64_MAX;
 }
 
 /*
  * Put a locked slot, its pages reset, back on its free list. A slot whose
  * image was released lets go of it (and is emptied): the image's memory
- * goes with the last slot that held it.
+ * goes with the last slot that held it. @mapped_end: as returned by the
+ * reset.
  */
-static void wp_pool_release_slot(struct wp_pool *pool, u32 idx)
+static void wp_pool_release_slot(struct wp_pool *pool, u32 idx, u64 mapped_end)
 {
 	struct wp_slot *slot = &pool->slots[idx];
 	struct wp_image *img;
 
 	lockdep_assert_held_write(&slot->lock);
-	slot->mapped_end = wp_pool_free_keep_mapped(pool);
+	slot->mapped_end = mapped_end;
 	img = wp_slot_image(pool, idx);
 	if (img && READ_ONCE(img->released))
 		wp_image_slot_drop(pool, idx);
@@ -542,8 +547,8 @@ static void wp_pool_put_slot(struct wp_pool *pool, u32 idx)
 	lockdep_assert_held_write(&slot->lock);
 	WRITE_ONCE(slot->accessible, 0);
 	/* Warm: the kept pages stay mapped, zeroed, for the next tenant. */
-	wp_pages_reset(pool, idx, wp_pool_free_keep_mapped(pool));
-	wp_pool_release_slot(pool, idx);
+	wp_pool_release_slot(pool, idx,
+			     wp_pages_reset(pool, idx, wp_pool_free_keep_mapped(pool)));
 }
 
 /*
@@ -696,8 +701,8 @@ static void wp_pool_free_claimed(struct wp_pool *pool, const u32 *idx, u32 n)
 		struct wp_slot *slot = &pool->slots[idx[i]];
 
 		down_write(&slot->lock);
-		wp_pages_reset_finish(pool, idx[i], keep_mapped);
-		wp_pool_release_slot(pool, idx[i]);
+		wp_pool_release_slot(pool, idx[i],
+				     wp_pages_reset_finish(pool, idx[i], keep_mapped));
 		up_write(&slot->lock);
 		cond_resched();
 	}

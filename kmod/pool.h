@@ -126,7 +126,8 @@ struct wp_stripe {
 /**
  * struct wp_pool - a configured pool
  * @layout: the slab layout (immutable)
- * @keep_resident: bytes of a slot whose pages a reset keeps (immutable)
+ * @keep_resident: bytes of a slot's pages, lowest offsets first, that a
+ *	reset keeps (immutable)
  * @strict: resets and frees unmap the whole slot, kept pages too
  *	(WASMPOOL_CONFIGURE_STRICT; immutable)
  * @zero_page: a read of a page never written maps the zero page

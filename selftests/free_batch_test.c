@@ -60,11 +60,16 @@ FIXTURE_SETUP(batch)
 	struct wasmpool_slot_alloc a;
 
 	WP_TEST_OPEN_POOL(self, c);
-	/* every slot allocated, its first and last page written */
+	/*
+	 * Every slot allocated, its first keep_resident bytes and its last
+	 * page written: a reset keeps keep_resident's worth of pages, lowest
+	 * first, so the last one is the page beyond them that a free unmaps.
+	 */
 	for (int i = 0; i < SLOTS; i++) {
 		ASSERT_EQ(0, wp_alloc(self->fd, MAX_MEM, &a));
 		self->slot[i] = a.slot;
 		self->mem[a.slot] = self->base + a.offset;
+		memset(self->mem[a.slot], 0x5a, variant->keep);
 		self->mem[a.slot][0] = (char)(i + 1);
 		self->mem[a.slot][MAX_MEM - 1] = (char)(i + 1);
 	}

@@ -327,22 +327,68 @@ TEST_F(pool, reset_zeroes_and_keeps_resident)
 	EXPECT_EQ(MAX_MEM, st.resident_bytes);
 }
 
-TEST_F(pool, reset_keeps_only_touched_pages)
+/*
+ * A reset keeps keep_resident's worth of the touched pages, lowest offsets
+ * first, wherever they lie: here 4 pages spread over the slot, the fifth
+ * and highest freed. Untouched pages never become resident.
+ */
+TEST_F(pool, reset_keeps_the_lowest_touched_pages)
 {
+	static const unsigned int touched[] = { 1, 5, 9, 12, 15 };
+	const unsigned int n = sizeof(touched) / sizeof(touched[0]);
+	struct wasmpool_slot_alloc a;
+	struct wasmpool_stats st0, st;
+	char *s;
+
+	ASSERT_EQ(KEEP / PAGE + 1, n);
+	ASSERT_EQ(MAX_MEM / PAGE - 1, touched[n - 1]);
+	ASSERT_EQ(0, wp_alloc(self->fd, MAX_MEM, &a));
+	s = slot_addr(self, a.slot);
+	for (unsigned int i = 0; i < n; i++)
+		memset(s + touched[i] * PAGE, 0x33, PAGE);
+	ASSERT_EQ(0, wp_reset(self->fd, a.slot, MAX_MEM));
+	ASSERT_EQ(0, wp_stats(self->fd, &st0));
+	EXPECT_EQ(KEEP, st0.resident_bytes);
+	EXPECT_EQ(n - 1, st0.pages_cleared);
+	EXPECT_EQ(1, st0.pages_freed);
+	/* the kept ones come back zeroed without a new page, the highest with one */
+	for (unsigned int i = 0; i < n - 1; i++) {
+		EXPECT_TRUE(all_zero(s + touched[i] * PAGE, PAGE));
+		s[touched[i] * PAGE] = 1;
+	}
+	ASSERT_EQ(0, wp_stats(self->fd, &st));
+	EXPECT_EQ(st0.pages_allocated, st.pages_allocated);
+	s[touched[n - 1] * PAGE] = 1;
+	ASSERT_EQ(0, wp_stats(self->fd, &st));
+	EXPECT_EQ(st0.pages_allocated + 1, st.pages_allocated);
+}
+
+/* A free keeps the same pages; warm, they stay mapped and read zero. */
+TEST_F(pool, free_keeps_the_lowest_touched_pages)
+{
+	static const unsigned int touched[] = { 1, 5, 9, 12, 15 };
+	const unsigned int n = sizeof(touched) / sizeof(touched[0]);
 	struct wasmpool_slot_alloc a;
 	struct wasmpool_stats st;
 	char *s;
 
 	ASSERT_EQ(0, wp_alloc(self->fd, MAX_MEM, &a));
 	s = slot_addr(self, a.slot);
-	s[PAGE] = 1;		/* kept */
-	s[KEEP] = 1;		/* first page beyond keep_resident: freed */
-	s[MAX_MEM - 1] = 1;	/* freed */
-	ASSERT_EQ(0, wp_reset(self->fd, a.slot, MAX_MEM));
+	for (unsigned int i = 0; i < n; i++)
+		memset(s + touched[i] * PAGE, 0x44, PAGE);
+	ASSERT_EQ(0, wp_free(self->fd, a.slot));
 	ASSERT_EQ(0, wp_stats(self->fd, &st));
-	EXPECT_EQ(PAGE, st.resident_bytes);
-	EXPECT_EQ(1, st.pages_cleared);
-	EXPECT_EQ(2, st.pages_freed);
+	EXPECT_EQ(KEEP, st.resident_bytes);
+	for (unsigned int i = 0; i < n - 1; i++) {
+		if (variant->flags & WASMPOOL_CONFIGURE_STRICT) {
+			EXPECT_GUARD(s + touched[i] * PAGE);
+		} else {
+			EXPECT_EQ(0, wp_probe(s + touched[i] * PAGE, 0, NULL));
+			EXPECT_TRUE(all_zero(s + touched[i] * PAGE, PAGE));
+		}
+	}
+	EXPECT_GUARD(s + touched[n - 1] * PAGE);
+	EXPECT_GUARD(s);
 }
 
 TEST_F(pool, reset_to_smaller_size_faults_above)

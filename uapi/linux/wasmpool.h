@@ -338,10 +338,14 @@ struct wasmpool_layout_cmd {
  * of the task whose touch allocated it (as kernel memory: a module cannot
  * charge user memory), until it is freed.
  *
- * keep_resident: a reset or free keeps the pages already present in the
- * first keep_resident_bytes of the slot, zeroed in place, and unmaps and
- * frees every other page of the slot. The work is proportional to the pages
- * present, never to the size of the slot.
+ * keep_resident: a reset or free keeps keep_resident_bytes' worth of the
+ * pages present in the slot - the lowest offsets first, wherever in the
+ * slot they lie, as Wasmtime's PAGEMAP_SCAN reset keeps the first written
+ * pages it finds - zeroed in place, and unmaps and frees every other page
+ * of the slot. (Before wasmpool 0.4, only pages within the first
+ * keep_resident_bytes of the slot were kept; the bound on a free slot's
+ * memory is the same.) The work is proportional to the pages present,
+ * never to the size of the slot.
  *
  * Warm reuse (the default): the kept pages below the slot's next accessible
  * size stay mapped while they are zeroed, so the next tenant touches them
@@ -367,7 +371,7 @@ struct wasmpool_layout_cmd {
  * up to the next resident page, as far as memory and the resident limit
  * allow (never an OOM kill or a SIGBUS for a page not touched). Those
  * pages are resident like touched ones: they count in RSS and the limit,
- * and a reset keeps (and zeroes) those within keep_resident_bytes. The
+ * and a reset keeps (and zeroes) them like touched ones. The
  * first touch of a slot, and touches that do not follow a resident page,
  * back one page, as without the flag.
  *
@@ -435,8 +439,9 @@ enum wasmpool_pkey_mode {
  * @num_slots: in: as &struct wasmpool_layout_cmd; 1 to WASMPOOL_MAX_SLOTS
  * @reservation_bytes: in: as &struct wasmpool_layout_cmd
  * @guard_bytes: in: as &struct wasmpool_layout_cmd
- * @keep_resident_bytes: in: bytes from the start of a slot whose pages a
- *	reset keeps (zeroed); rounded up to the page size; at most
+ * @keep_resident_bytes: in: bytes of a slot's pages that a reset or free
+ *	keeps resident (zeroed), lowest offsets first (see keep_resident in
+ *	the DOC above); rounded up to the page size; at most
  *	@max_memory_bytes rounded up to the page size
  * @pkey_mode: in: a value of &enum wasmpool_pkey_mode
  * @max_pkeys: in: the most protection keys to use; 0 for no limit
@@ -588,8 +593,8 @@ struct wasmpool_slot_alloc {
  *
  * RESET gives the slot to a new tenant: its contents become zero (those
  * of a slot allocated with an image: the image, then zero), its
- * accessible size becomes @accessible_bytes, and only the pages within
- * keep_resident_bytes of the slot start stay resident.
+ * accessible size becomes @accessible_bytes, and only keep_resident_bytes'
+ * worth of its pages, lowest offsets first, stay resident.
  *
  * Return: 0, or -1 with errno: ERANGE when @accessible_bytes is above max
  * memory; EINVAL for a slot index out of range, (GROW only) when
