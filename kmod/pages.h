@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Page backing of a pool: pages allocated on first touch, one index per
- * slot (wp_slot.pages), cleared in place or freed on reset.
+ * slot (wp_slot.pages; pages.c), cleared in place or freed on reset
+ * (reset.c).
  *
  * Copyright (C) 2026 The wasmpool developers
  */
@@ -9,9 +10,19 @@
 #define _WASMPOOL_PAGES_H
 
 #include <linux/mm_types.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
 
 struct wp_pool;
+struct wp_slot;
+
+/*
+ * A page freed from the first WP_INDEX_HOLE_PAGES of a slot leaves a
+ * reserved entry in the slot's index, so that the node stays (pages.c).
+ */
+#define WP_INDEX_HOLE_PAGES	(SZ_2M >> PAGE_SHIFT)
+
+void wp_pages_account(struct wp_pool *pool, struct wp_slot *slot, long n);
 
 vm_fault_t wp_pages_fault(struct wp_pool *pool, u32 idx,
 			  struct vm_area_struct *vma, unsigned long address,

@@ -295,6 +295,12 @@ static inline u64 wp_slot_offset(const struct wp_pool *pool, u32 idx)
 	return pool->layout.pre_slab_guard_bytes + (u64)idx * pool->layout.slot_bytes;
 }
 
+/* The page offset in the pool's file at which slot @idx starts. */
+static inline pgoff_t wp_slot_first(const struct wp_pool *pool, u32 idx)
+{
+	return wp_slot_offset(pool, idx) >> PAGE_SHIFT;
+}
+
 int wp_freelist_alloc(struct wp_pool *pool, u64 num_slots);
 void wp_freelist_init(struct wp_pool *pool);
 void wp_freelist_destroy(struct wp_pool *pool);
