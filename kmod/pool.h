@@ -274,6 +274,7 @@ int wp_pool_slot_alloc(struct wp_pool *pool, struct wp_alloc *req);
 int wp_pool_slot_grow(struct wp_pool *pool, u32 slot, u64 *accessible);
 int wp_pool_slot_reset(struct wp_pool *pool, u32 slot, u64 *accessible);
 int wp_pool_slot_free(struct wp_pool *pool, u32 slot);
+void wp_pool_put_slot(struct wp_pool *pool, u32 idx);
 int wp_pool_slots_free(struct wp_pool *pool, u32 *slots, u32 count);
 void wp_pool_slot_commit(struct wp_pool *pool, const struct wp_alloc *req);
 void wp_pool_slot_unalloc(struct wp_pool *pool, u32 slot);
